@@ -1,0 +1,232 @@
+"""Provider payloads built from the synthetic market, byte-shaped like the real responses.
+
+Shapes follow the recorded responses in shared/fixtures/providers and the providers' docs:
+CoinGecko arrays of [ms, value] and market objects in wire order, Alpha Vantage's numbered
+string fields newest first, Alternative.me's string values and epoch-second timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from extract.calendars import last_completed_session
+from extract.emulator.market import (
+    CRYPTO_EPOCH,
+    HOUR_MS,
+    CoinSeries,
+    EquitySession,
+    SyntheticMarket,
+    adjusted_closes,
+    fear_greed_classification,
+)
+
+UTC = dt.UTC
+DAY = dt.timedelta(days=1)
+# Real history has holes: the recorded 2025 response has no entry for 2024-10-26.
+FEAR_GREED_MISSING_DAYS = frozenset({dt.date(2024, 10, 26)})
+AV_DAILY_KEYS = ("1. open", "2. high", "3. low", "4. close", "5. volume")
+AV_ADJUSTED_KEYS = (
+    "1. open",
+    "2. high",
+    "3. low",
+    "4. close",
+    "5. adjusted close",
+    "6. volume",
+    "7. dividend amount",
+    "8. split coefficient",
+)
+
+
+def _iso_ms(ts: dt.datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _price(value: float) -> float | int:
+    """CoinGecko writes large prices as integers (29309) and small ones in full float form."""
+    return round(value) if value >= 1000 else float(f"{value:.6g}")
+
+
+def _hour_range(series: CoinSeries, start: dt.datetime, end: dt.datetime) -> range:
+    first = max(0, series.hour_index(start) - (0 if start == _floor_hour(start) else -1))
+    last = min(len(series.prices) - 1, series.hour_index(end))
+    return range(first, last + 1)
+
+
+def _floor_hour(ts: dt.datetime) -> dt.datetime:
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
+def market_chart(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
+    """`/market_chart[/range]` with CoinGecko's automatic granularity:
+    <= 1 day -> 5-minutely (interpolated), <= 90 days -> hourly, longer -> daily at 00:00 UTC.
+    A range reaching "now" ends with a point stamped at the current second."""
+    end = min(end, now)
+    span = end - start
+    points: list[tuple[int, float, float, float]] = []
+    if span <= DAY:
+        step = dt.timedelta(minutes=5)
+        at = start
+        while at <= end:
+            i = series.hour_index(at)
+            if 0 <= i < len(series.prices) - 1:
+                weight = (at - _floor_hour(at)).total_seconds() / 3600
+                price = series.prices[i] * (1 - weight) + series.prices[i + 1] * weight
+                points.append((int(at.timestamp() * 1000), price, price * series.supply(i), series.volume_24h(i)))
+            at += step
+    else:
+        hours = _hour_range(series, start, end)
+        if span > dt.timedelta(days=90):
+            hours = [i for i in hours if (series.first_hour + i) % 24 == 0]
+            stamp = lambda i: int(CRYPTO_EPOCH.timestamp() * 1000) + (series.first_hour + i) * HOUR_MS  # noqa: E731
+        else:
+            stamp = series.timestamp_ms
+        points = [
+            (stamp(i), series.prices[i], series.prices[i] * series.supply(i), series.volume_24h(i)) for i in hours
+        ]
+    if end >= now - dt.timedelta(minutes=1) and points:
+        i = series.hour_index(now)
+        if 0 <= i < len(series.prices):
+            points.append(
+                (
+                    int(now.timestamp()) * 1000,
+                    series.prices[i],
+                    series.prices[i] * series.supply(i),
+                    series.volume_24h(i),
+                )
+            )
+    return {
+        "prices": [[ts, price] for ts, price, _, _ in points],
+        "market_caps": [[ts, cap] for ts, _, cap, _ in points],
+        "total_volumes": [[ts, vol] for ts, _, _, vol in points],
+    }
+
+
+def daily_ohlc(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[list]:
+    """Daily candles of complete UTC days in [start, end]; each stamped with its close time
+    (the next 00:00 UTC), as CoinGecko stamps candles."""
+    day = start.date()
+    candles = []
+    while dt.datetime.combine(day + DAY, dt.time(), UTC) <= min(end + DAY, now):
+        first = series.hour_index(dt.datetime.combine(day, dt.time(), UTC))
+        if first >= 0:
+            hours = series.prices[first : first + 24]
+            if len(hours) == 24:
+                close_ms = int(dt.datetime.combine(day + DAY, dt.time(), UTC).timestamp() * 1000)
+                candles.append([close_ms, hours[0], max(hours), min(hours), hours[-1]])
+        day += DAY
+    return candles
+
+
+def coins_markets(market: SyntheticMarket, coin_ids: list[str], now: dt.datetime) -> list[dict]:
+    rows = []
+    for coin_id in coin_ids:
+        series = market.coin(coin_id)
+        if series is None:
+            continue  # CoinGecko silently leaves unknown ids out of /coins/markets
+        i = min(series.hour_index(now), len(series.prices) - 1)
+        if i < 24:
+            continue
+        profile = series.profile
+        price, before = series.prices[i], series.prices[i - 24]
+        supply = series.supply(i)
+        window = series.prices[max(0, i - 23) : i + 1]
+        history = series.prices[: i + 1]
+        ath_i = max(range(len(history)), key=history.__getitem__)
+        atl_i = min(range(len(history)), key=history.__getitem__)
+        cap, cap_before = price * supply, before * series.supply(i - 24)
+        rows.append(
+            {
+                "id": coin_id,
+                "symbol": profile.symbol,
+                "name": profile.name,
+                "image": f"https://assets.coingecko.com/coins/images/1/large/{coin_id}.png",
+                "current_price": _price(price),
+                "market_cap": round(cap),
+                "market_cap_rank": None,
+                "fully_diluted_valuation": round(price * profile.max_supply) if profile.max_supply else None,
+                "total_volume": round(series.volume_24h(i)),
+                "high_24h": _price(max(window)),
+                "low_24h": _price(min(window)),
+                "price_change_24h": float(f"{price - before:.6g}"),
+                "price_change_percentage_24h": round(100 * (price / before - 1), 5),
+                "market_cap_change_24h": round(cap - cap_before),
+                "market_cap_change_percentage_24h": round(100 * (cap / cap_before - 1), 5),
+                "circulating_supply": round(supply, 1),
+                "total_supply": round(profile.max_supply or supply * 1.01, 1),
+                "max_supply": profile.max_supply,
+                "ath": _price(history[ath_i]),
+                "ath_change_percentage": round(100 * (price / history[ath_i] - 1), 5),
+                "ath_date": _iso_ms(dt.datetime.fromtimestamp(series.timestamp_ms(ath_i) / 1000, UTC)),
+                "atl": _price(history[atl_i]),
+                "atl_change_percentage": round(100 * (price / history[atl_i] - 1), 5),
+                "atl_date": _iso_ms(dt.datetime.fromtimestamp(series.timestamp_ms(atl_i) / 1000, UTC)),
+                "roi": None,
+                "last_updated": _iso_ms(now - dt.timedelta(seconds=37)),
+            }
+        )
+    rows.sort(key=lambda row: -row["market_cap"])
+    for rank, row in enumerate(rows, start=1):
+        row["market_cap_rank"] = rank
+    return rows
+
+
+def _av_number(value: float) -> str:
+    return f"{value:.4f}"
+
+
+def av_daily(symbol: str, sessions: list[EquitySession], function: str, outputsize: str, now: dt.datetime) -> dict:
+    """`TIME_SERIES_DAILY[_ADJUSTED]`: completed sessions, newest first, all values strings."""
+    last = last_completed_session(now)
+    served = [s for s in sessions if s.date <= last]
+    adjusted_close = adjusted_closes(served)
+    first = 0 if outputsize == "full" else max(0, len(served) - 100)
+    adjusted = function == "TIME_SERIES_DAILY_ADJUSTED"
+    series = {}
+    for index in range(len(served) - 1, first - 1, -1):
+        s = served[index]
+        values = [s.open, s.high, s.low, s.close]
+        if adjusted:
+            fields = [
+                *map(_av_number, values),
+                _av_number(adjusted_close[index]),
+                str(s.volume),
+                _av_number(s.dividend),
+                f"{s.split:.1f}",
+            ]
+            series[s.date.isoformat()] = dict(zip(AV_ADJUSTED_KEYS, fields, strict=True))
+        else:
+            series[s.date.isoformat()] = dict(
+                zip(AV_DAILY_KEYS, [*map(_av_number, values), str(s.volume)], strict=True)
+            )
+    return {
+        "Meta Data": {
+            "1. Information": "Daily Time Series with Splits and Dividend Events"
+            if adjusted
+            else "Daily Prices (open, high, low, close) and Volumes",
+            "2. Symbol": symbol,
+            "3. Last Refreshed": last.isoformat(),
+            "4. Output Size": "Full size" if outputsize == "full" else "Compact",
+            "5. Time Zone": "US/Eastern",
+        },
+        "Time Series (Daily)": series,
+    }
+
+
+FNG_DATE_FORMATS = {"us": "%m-%d-%Y", "cn": "%Y-%m-%d", "kr": "%Y-%m-%d", "world": "%d-%m-%Y"}
+
+
+def fear_greed(market: SyntheticMarket, limit: int, date_format: str, now: dt.datetime) -> dict:
+    today = now.astimezone(UTC).date()
+    days = [(d, v) for d, v in market.fear_greed() if d <= today and d not in FEAR_GREED_MISSING_DAYS]
+    days.reverse()
+    if limit > 0:
+        days = days[:limit]
+    data = []
+    for d, value in days:
+        midnight = dt.datetime.combine(d, dt.time(), UTC)
+        stamp = midnight.strftime(FNG_DATE_FORMATS[date_format]) if date_format else str(int(midnight.timestamp()))
+        data.append({"value": str(value), "value_classification": fear_greed_classification(value), "timestamp": stamp})
+    if data:
+        next_midnight = dt.datetime.combine(today + DAY, dt.time(), UTC)
+        data[0]["time_until_update"] = str(int((next_midnight - now).total_seconds()))
+    return {"name": "Fear and Greed Index", "data": data, "metadata": {"error": None}}

@@ -1,0 +1,29 @@
+"""Errors that name what went wrong where: provider, asset and field, with secrets removed."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """A request or payload problem for one asset of one provider; other assets go on."""
+
+    def __init__(self, provider: str, asset: str | None, reason: str, field: str | None = None) -> None:
+        self.provider, self.asset, self.reason, self.field = provider, asset, reason, field
+        where = f"{provider} asset {asset!r}" if asset else provider
+        super().__init__(f"{where}: {reason}" + (f" (field {field!r})" if field else ""))
+
+
+class PayloadError(ProviderError):
+    """The provider answered, but not with the shape the raw schema accepts."""
+
+
+class PlanError(ProviderError):
+    """The provider refuses this call on the user's plan: retrying cannot help."""
+
+
+def redact(text: str, secrets: list[str | None]) -> str:
+    """Replace every secret in `text`: Alpha Vantage puts the key in the query string, so it
+    shows up in request URLs inside library exceptions."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
