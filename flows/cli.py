@@ -1,0 +1,66 @@
+"""`market-elt`: the user's front door to the flows, the extractors, dbt and the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from extract.settings import quiet_environment
+
+PROVIDER_CHOICES = ("coingecko", "alpha_vantage", "fear_greed")
+
+
+def _add_provider_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--offline", action="store_true", help="serve every provider from the bundled emulator")
+    parser.add_argument(
+        "--providers", nargs="+", choices=PROVIDER_CHOICES, metavar="PROVIDER", help="only these providers"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="market-elt", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="extract all providers, then dbt seed/run/test (the daily flow)")
+    _add_provider_options(run)
+    extract = commands.add_parser("extract", help="extract and load raw data only")
+    _add_provider_options(extract)
+    commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
+    emulator = commands.add_parser("emulator", help="serve the provider emulator until Ctrl-C (analysts' sandbox)")
+    emulator.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_environment()
+    args = build_parser().parse_args(argv)
+    if args.command == "emulator":
+        return _serve_emulator(args.port)
+    from flows.daily import RunFailed, daily  # imported late: Prefect startup is slow
+
+    try:
+        if args.command == "transform":
+            daily(providers=[], transform=True)
+        else:
+            daily(offline=args.offline, providers=args.providers, transform=args.command == "run")
+    except RunFailed:
+        return 1
+    return 0
+
+
+def _serve_emulator(port: int) -> int:
+    from extract.emulator.server import Emulator
+
+    with Emulator(port=port) as emulator:
+        print("Provider emulator listening. Point market-elt at it with:")
+        for name, value in emulator.environ().items():
+            print(f"  export {name}={value}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

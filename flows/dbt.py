@@ -1,0 +1,60 @@
+"""dbt invoked in-process (dbt's Python API) against the project and root profiles.yml.
+
+profiles.yml reads DUCKDB_PATH and DBT_TARGET from the environment, so the resolved
+settings are exported before each invocation: dlt and dbt then see the same warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from dbt.cli.main import dbtRunner
+
+from extract.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+class DbtFailed(RuntimeError):
+    """A dbt command failed; the message names every failing node."""
+
+
+@dataclass
+class DbtSummary:
+    command: str
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        counts = ", ".join(f"{status}={n}" for status, n in sorted(self.counts.items()))
+        return f"dbt {self.command}: {counts or 'nothing to do'}"
+
+
+def dbt_args(command: list[str], settings: Settings) -> list[str]:
+    return [
+        *command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+        "--target",
+        settings.dbt_target,
+    ]
+
+
+def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
+    """Run one dbt command; raise DbtFailed naming the failing nodes and their messages."""
+    os.environ["DUCKDB_PATH"] = str(settings.duckdb_path)
+    os.environ["DBT_TARGET"] = settings.dbt_target
+    result = dbtRunner().invoke(dbt_args(command, settings))
+    summary = DbtSummary(command=" ".join(command))
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(node_result.status).lower()
+        summary.counts[status] = summary.counts.get(status, 0) + 1
+        if status in FAILED_STATUSES:
+            summary.failures.append(f"{node_result.node.name}: {node_result.message}")
+    if not result.success:
+        detail = "; ".join(summary.failures) or str(result.exception)
+        raise DbtFailed(f"dbt {summary.command} failed: {detail}")
+    return summary

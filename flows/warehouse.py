@@ -1,0 +1,57 @@
+"""Queries against the configured warehouse (DuckDB file or Postgres), for the
+run summary, status views and tests. Connections are closed at once: DuckDB allows one
+writer, and dlt or dbt may be next."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import duckdb
+import psycopg2
+
+from extract.settings import Settings
+
+MARTS_SUMMARY_SQL = """
+select
+    a.asset_type,
+    count(distinct a.asset_id) as active_assets,
+    count(distinct db.asset_id) as assets_with_bars,
+    max(db.date) as last_date,
+    count(db.asset_id) as bars
+from assets as a
+left join daily_bars as db
+    on a.asset_id = db.asset_id
+where a.is_active
+group by a.asset_type
+order by a.asset_type
+"""
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    if settings.destination == "postgres":
+        connection = psycopg2.connect(
+            host=os.environ.get("PGHOST", "localhost"),
+            port=os.environ.get("PGPORT", "5432"),
+            user=os.environ.get("PGUSER", "postgres"),
+            password=os.environ.get("PGPASSWORD"),
+            dbname=os.environ.get("PGDATABASE", "postgres"),
+        )
+        with contextlib.closing(connection), connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+    # Not read_only: dbt-duckdb keeps its own read-write connection open in this process, and
+    # DuckDB refuses a second connection to the same file with a different configuration.
+    with duckdb.connect(str(settings.duckdb_path)) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def marts_summary(settings: Settings) -> tuple[list[str], list[str]]:
+    """Lines describing daily_bars per asset type, and the problems among them (an active
+    asset type with assets that have no bars at all)."""
+    lines, problems = [], []
+    for asset_type, active, with_bars, last_date, bars in query(settings, MARTS_SUMMARY_SQL):
+        lines.append(f"daily_bars {asset_type}: {with_bars}/{active} active assets, {bars} bars, last {last_date}")
+        if with_bars < active:
+            problems.append(f"daily_bars: {active - with_bars} active {asset_type} asset(s) have no bars")
+    return lines, problems
