@@ -36,14 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve_emulator(args.port)
-    from flows.daily import RunFailed, daily  # imported late: Prefect startup is slow
+    from flows.daily import RunFailedError, daily  # imported late: Prefect startup is slow
 
     try:
         if args.command == "transform":
             daily(providers=[], transform=True)
         else:
             daily(offline=args.offline, providers=args.providers, transform=args.command == "run")
-    except RunFailed:
+    except RunFailedError:
         return 1
     return 0
 

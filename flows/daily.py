@@ -23,7 +23,7 @@ from flows.warehouse import marts_summary
 OFFLINE_KEYS = {"coingecko_api_key": None, "alpha_vantage_api_key": "offline-demo-key"}
 
 
-class RunFailed(RuntimeError):
+class RunFailedError(RuntimeError):
     """Raised at the end of a run in which any provider, asset or dbt node failed."""
 
 
@@ -91,8 +91,8 @@ def daily(offline: bool = False, providers: list[str] | None = None, transform: 
         run_transform(settings, summary)
     print(summary.text())
     if not summary.ok:
-        finished = dt.datetime.now(dt.timezone.utc)
-        raise RunFailed(f"run finished with failures at {finished:%Y-%m-%d %H:%M} UTC:\n{summary.text()}")
+        finished = dt.datetime.now(dt.UTC)
+        raise RunFailedError(f"run finished with failures at {finished:%Y-%m-%d %H:%M} UTC:\n{summary.text()}")
     return summary
 
 

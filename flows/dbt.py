@@ -16,7 +16,7 @@ from extract.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
-class DbtFailed(RuntimeError):
+class DbtCommandError(RuntimeError):
     """A dbt command failed; the message names every failing node."""
 
 
@@ -44,7 +44,7 @@ def dbt_args(command: list[str], settings: Settings) -> list[str]:
 
 
 def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
-    """Run one dbt command; raise DbtFailed naming the failing nodes and their messages."""
+    """Run one dbt command; raise DbtCommandError naming the failing nodes and their messages."""
     os.environ["DUCKDB_PATH"] = str(settings.duckdb_path)
     os.environ["DBT_TARGET"] = settings.dbt_target
     result = dbtRunner().invoke(dbt_args(command, settings))
@@ -56,5 +56,5 @@ def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
             summary.failures.append(f"{node_result.node.name}: {node_result.message}")
     if not result.success:
         detail = "; ".join(summary.failures) or str(result.exception)
-        raise DbtFailed(f"dbt {summary.command} failed: {detail}")
+        raise DbtCommandError(f"dbt {summary.command} failed: {detail}")
     return summary
