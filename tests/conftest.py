@@ -1,0 +1,122 @@
+"""Session-wide test fixtures: quiet environment, one Prefect harness, one provider emulator,
+one throwaway PostgreSQL cluster, and per-test warehouses."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="market-elt-tests-"))
+# Before anything imports dlt, dbt or Prefect: no telemetry, state and homes in temp dirs.
+os.environ.update(
+    {
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PREFECT_HOME": str(SESSION_DIR / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+        "DLT_DATA_DIR": str(SESSION_DIR / "dlt"),
+        "MARKET_ELT_BACKOFF_FACTOR": "0.05",
+    }
+)
+
+from extract.emulator.server import Emulator  # noqa: E402
+from extract.settings import Settings  # noqa: E402
+from tests.pg_cluster import ClusterUnavailableError, start_cluster  # noqa: E402
+
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "providers"
+
+
+@pytest.fixture(scope="session")
+def provider_fixtures() -> Path:
+    """The real recorded provider payloads beside the project (read, never copied)."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"recorded provider payloads not found at {SHARED_FIXTURES}")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One real PostgreSQL per session. Skips when none can start, except under CI=true."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailableError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires PostgreSQL tests to run: {exc}")
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_env(pg_cluster, monkeypatch, request) -> dict[str, str]:
+    """A fresh database in the session's cluster, exported as the libpq variables."""
+    import psycopg2
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    environ = {**pg_cluster.environ, "PGDATABASE": name}
+    admin = psycopg2.connect(**{**_libpq_kwargs(pg_cluster.environ), "dbname": "postgres"})
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'drop database if exists "{name}"')
+        cursor.execute(f'create database "{name}"')
+    admin.close()
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    return environ
+
+
+def _libpq_kwargs(environ: dict[str, str]) -> dict[str, str]:
+    return {
+        "host": environ["PGHOST"],
+        "port": environ["PGPORT"],
+        "user": environ["PGUSER"],
+        "password": environ["PGPASSWORD"],
+        "dbname": environ["PGDATABASE"],
+    }
+
+
+@pytest.fixture
+def duckdb_settings(tmp_path, emulator) -> Settings:
+    """Settings for a fresh DuckDB warehouse fed by the emulator (short history: fast tests)."""
+    return offline_settings(tmp_path, emulator, dbt_target="dev")
+
+
+@pytest.fixture
+def postgres_settings(tmp_path, emulator, pg_env) -> Settings:
+    return offline_settings(tmp_path, emulator, dbt_target="postgres")
+
+
+def offline_settings(tmp_path: Path, emulator: Emulator, dbt_target: str) -> Settings:
+    urls = emulator.base_urls()
+    return Settings(
+        duckdb_path=tmp_path / "warehouse.duckdb",
+        dbt_target=dbt_target,
+        coingecko_base_url=urls["coingecko"],
+        alpha_vantage_base_url=urls["alpha_vantage"],
+        alpha_vantage_api_key="test-key",
+        fear_greed_base_url=urls["fear_greed"],
+        history_days=30,
+        backoff_factor=0.05,
+        pipelines_dir=tmp_path / "dlt",
+    )

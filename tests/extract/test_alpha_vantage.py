@@ -1,0 +1,70 @@
+"""Alpha Vantage parsing on the real recorded payloads, and HTTP-200 body classification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import requests
+
+from extract.alpha_vantage.helpers import daily_rows, is_throttle_body
+from extract.errors import PayloadError, PlanError, ProviderError
+
+
+def _load(provider_fixtures, name):
+    return json.loads((provider_fixtures / "alpha_vantage" / name).read_text())
+
+
+def _response(body: dict) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = json.dumps(body).encode()
+    return response
+
+
+def test_real_adjusted_series_keeps_the_providers_strings(provider_fixtures):
+    payload = _load(provider_fixtures, "time_series_daily_adjusted_AAPL_compact_100rows_2021-07-23.json")
+    rows = daily_rows(payload, "AAPL", "TIME_SERIES_DAILY_ADJUSTED")
+    assert len(rows) == 100
+    dividend = next(row for row in rows if row["date"] == dt.date(2021, 5, 7))
+    assert dividend["7. dividend amount"] == "0.2200"
+    assert rows[0]["4. close"] == "148.56" and rows[0]["last_refreshed"] == "2021-07-23"
+
+
+def test_real_plain_daily_series_parses(provider_fixtures):
+    payload = _load(provider_fixtures, "time_series_daily_MSFT_compact_TRUNCATED_3rows_2018-05-10T13-58.json")
+    rows = daily_rows(payload, "MSFT", "TIME_SERIES_DAILY")
+    assert [row["date"] for row in rows] == [dt.date(2018, 5, 10), dt.date(2018, 5, 9), dt.date(2018, 5, 8)]
+    assert rows[0]["5. volume"] == "12229563" and rows[0]["last_refreshed"] == "2018-05-10 13:58:33"
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "words"),
+    [
+        ("error_message_invalid_api_call_TIME_SERIES_DAILY_ADJUSTED.json", ProviderError, "Invalid API call"),
+        ("information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json", PlanError, "ALPHAVANTAGE_FUNCTION"),
+        ("note_rate_limit_5_per_minute_2018.json", ProviderError, "throttled"),
+        ("information_legacy_rate_limit_2018.json", ProviderError, "throttled"),
+    ],
+)
+def test_real_http_200_bodies_are_classified_never_loaded(provider_fixtures, name, error, words):
+    with pytest.raises(error, match=words) as caught:
+        daily_rows(_load(provider_fixtures, name), "GME", "TIME_SERIES_DAILY_ADJUSTED")
+    assert "alpha_vantage asset 'GME'" in str(caught.value)
+
+
+def test_only_throttling_bodies_are_retried(provider_fixtures):
+    assert is_throttle_body(_response(_load(provider_fixtures, "note_rate_limit_5_per_minute_2018.json")))
+    assert is_throttle_body(_response(_load(provider_fixtures, "information_legacy_rate_limit_2018.json")))
+    premium = _load(provider_fixtures, "information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json")
+    assert not is_throttle_body(_response(premium))
+    invalid = _load(provider_fixtures, "error_message_invalid_api_call_TIME_SERIES_DAILY_ADJUSTED.json")
+    assert not is_throttle_body(_response(invalid))
+
+
+def test_a_non_numeric_price_names_the_symbol_and_field(provider_fixtures):
+    payload = _load(provider_fixtures, "time_series_daily_adjusted_IBM_full_TRUNCATED_2rows_2020-05-08.json")
+    payload["Time Series (Daily)"]["2020-05-07"]["4. close"] = "n/a"
+    with pytest.raises(PayloadError, match=r"alpha_vantage asset 'IBM': 2020-05-07.*'4\. close'"):
+        daily_rows(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")

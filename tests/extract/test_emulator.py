@@ -1,0 +1,216 @@
+"""The emulator copies the providers: same paths, parameters, payload shapes and errors as the
+real recorded responses in shared/fixtures/providers, and a realistic synthetic market."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import time
+
+import requests
+
+from extract.calendars import is_nyse_session, last_completed_session
+from extract.emulator.market import SyntheticMarket, fear_greed_classification
+from extract.emulator.server import Emulator, EmulatorConfig, Fault
+
+UTC = dt.UTC
+
+
+def _get(url: str, **params) -> requests.Response:
+    return requests.get(url, params=params, timeout=10)
+
+
+def _json_types(value):
+    """The JSON type of every field, ints and floats both counting as numbers."""
+    if isinstance(value, bool) or value is None:
+        return type(value).__name__
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def test_markets_match_the_recorded_payload_field_for_field(emulator, provider_fixtures):
+    recorded = json.loads(
+        (provider_fixtures / "coingecko/coins_markets_usd_page1_250coins_2023-07-28.json").read_text()
+    )
+    served = _get(f"{emulator.base_urls()['coingecko']}/coins/markets", vs_currency="usd", ids="bitcoin,solana").json()
+    assert [row["id"] for row in served] == ["bitcoin", "solana"]
+    bitcoin = next(row for row in recorded if row["id"] == "bitcoin")
+    assert list(served[0]) == list(bitcoin), "same fields in the same wire order"
+    for name, value in bitcoin.items():
+        if value is not None and served[0][name] is not None:
+            assert _json_types(served[0][name]) == _json_types(value), name
+    assert served[0]["last_updated"].endswith("Z") and len(served[0]["last_updated"]) == len(bitcoin["last_updated"])
+
+
+def test_market_chart_has_the_recorded_shape_and_hourly_granularity(emulator, provider_fixtures):
+    recorded = json.loads(
+        (provider_fixtures / "coingecko/market_chart_matic-network_usd_days1_5min_2023-03-15.json").read_text()
+    )
+    now = int(time.time())
+    served = _get(
+        f"{emulator.base_urls()['coingecko']}/coins/ethereum/market_chart/range",
+        vs_currency="usd",
+        **{"from": now - 10 * 86400, "to": now},
+    ).json()
+    assert set(served) == set(recorded) == {"prices", "market_caps", "total_volumes"}
+    stamps = [point[0] for point in served["prices"]]
+    assert all(isinstance(ts, int) and ts > 10**12 for ts in stamps), "milliseconds"
+    gaps = {round((b - a) / 3_600_000) for a, b in itertools.pairwise(stamps[:-1])}  # the last point is "now"
+    assert gaps == {1}, "2-90 day ranges come back hourly"
+    assert all(ts % 3_600_000 != 0 for ts in stamps[:-1]), "real hourly points sit seconds past the hour"
+    assert len(served["prices"]) == len(served["market_caps"]) == len(served["total_volumes"])
+
+
+def test_public_plan_history_is_limited_to_365_days(emulator):
+    start = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    served = _get(
+        f"{emulator.base_urls()['coingecko']}/coins/bitcoin/market_chart/range",
+        vs_currency="usd",
+        **{"from": int(start.timestamp()), "to": int((start + dt.timedelta(days=120)).timestamp())},
+    )
+    assert served.status_code == 401
+    assert served.json()["error"]["status"]["error_code"] == 10012
+
+
+def test_pro_plan_gets_daily_points_and_candles_beyond_a_year(emulator):
+    start = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    params = {
+        "vs_currency": "usd",
+        "from": int(start.timestamp()),
+        "to": int((start + dt.timedelta(days=120)).timestamp()),
+    }
+    pro = {"x-cg-pro-api-key": "k"}
+    base = emulator.base_urls()["coingecko"]
+    chart = requests.get(f"{base}/coins/bitcoin/market_chart/range", params=params, headers=pro, timeout=10).json()
+    assert all(ts % 86_400_000 == 0 for ts, _ in chart["prices"])
+    assert len(chart["prices"]) == 121
+    candles = requests.get(
+        f"{base}/coins/bitcoin/ohlc/range", params={**params, "interval": "daily"}, headers=pro, timeout=10
+    ).json()
+    assert all(len(c) == 5 and c[2] >= max(c[1], c[4]) and c[3] <= min(c[1], c[4]) for c in candles)
+    assert requests.get(f"{base}/coins/bitcoin/ohlc/range", params=params, timeout=10).status_code == 401
+
+
+def test_unknown_coin_is_a_404_with_coingeckos_body(emulator):
+    response = _get(f"{emulator.base_urls()['coingecko']}/coins/nope/market_chart", vs_currency="usd", days=3)
+    assert response.status_code == 404
+    assert response.json() == {"error": "coin not found"}
+
+
+def test_alpha_vantage_adjusted_series_matches_the_recorded_shape(emulator, provider_fixtures):
+    recorded = json.loads(
+        (
+            provider_fixtures / "alpha_vantage/time_series_daily_adjusted_AAPL_compact_100rows_2021-07-23.json"
+        ).read_text()
+    )
+    served = _get(
+        f"{emulator.base_urls()['alpha_vantage']}/query",
+        function="TIME_SERIES_DAILY_ADJUSTED",
+        symbol="AAPL",
+        apikey="k",
+    ).json()
+    assert list(served) == list(recorded)
+    assert list(served["Meta Data"]) == list(recorded["Meta Data"])
+    series = served["Time Series (Daily)"]
+    first_recorded = next(iter(recorded["Time Series (Daily)"].values()))
+    assert len(series) == 100, "compact is the latest 100 sessions"
+    days = [dt.date.fromisoformat(day) for day in series]
+    assert days == sorted(days, reverse=True), "newest first"
+    assert all(is_nyse_session(day) for day in days)
+    assert days[0] == last_completed_session(dt.datetime.now(UTC))
+    assert all(list(values) == list(first_recorded) for values in series.values())
+    assert all(isinstance(v, str) for values in series.values() for v in values.values())
+
+
+def test_alpha_vantage_plain_daily_matches_the_recorded_shape(emulator, provider_fixtures):
+    recorded = json.loads(
+        (provider_fixtures / "alpha_vantage/time_series_daily_IBM_full_TRUNCATED_2rows_2020-05-08.json").read_text()
+    )
+    served = _get(
+        f"{emulator.base_urls()['alpha_vantage']}/query", function="TIME_SERIES_DAILY", symbol="IBM", apikey="k"
+    )
+    body = served.json()
+    assert body["Meta Data"]["1. Information"] == recorded["Meta Data"]["1. Information"]
+    assert list(next(iter(body["Time Series (Daily)"].values()))) == list(
+        next(iter(recorded["Time Series (Daily)"].values()))
+    )
+
+
+def test_alpha_vantage_errors_are_http_200_bodies(emulator, provider_fixtures):
+    recorded = json.loads(
+        (provider_fixtures / "alpha_vantage/error_message_invalid_api_call_TIME_SERIES_DAILY_ADJUSTED.json").read_text()
+    )
+    url = f"{emulator.base_urls()['alpha_vantage']}/query"
+    unknown = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol="NOPE", apikey="k")
+    assert unknown.status_code == 200
+    assert unknown.json() == recorded
+    assert "apikey" in _get(url, function="TIME_SERIES_DAILY", symbol="IBM").json()["Error Message"]
+
+
+def test_free_plan_gets_alpha_vantages_premium_messages():
+    with Emulator(config=EmulatorConfig(alpha_vantage_premium=False)) as free:
+        url = f"{free.url}/query"
+        adjusted = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol="IBM", apikey="k").json()
+        full = _get(url, function="TIME_SERIES_DAILY", symbol="IBM", outputsize="full", apikey="k").json()
+        compact = _get(url, function="TIME_SERIES_DAILY", symbol="IBM", apikey="k").json()
+    assert "premium endpoint" in adjusted["Information"]
+    assert "premium feature" in full["Information"]
+    assert len(compact["Time Series (Daily)"]) == 100
+
+
+def test_fear_greed_matches_the_recorded_shape(emulator, provider_fixtures):
+    recorded = json.loads(
+        (provider_fixtures / "alternative_me_fng/fng_limit30_DERIVED_first30_of_2025-04-22_response.json").read_text()
+    )
+    served = _get(f"{emulator.base_urls()['fear_greed']}/fng/", limit=30).json()
+    assert list(served) == list(recorded)
+    assert len(served["data"]) == 30
+    assert list(served["data"][0]) == list(recorded["data"][0])
+    assert list(served["data"][1]) == list(recorded["data"][1]), "time_until_update only on the newest"
+    stamps = [int(entry["timestamp"]) for entry in served["data"]]
+    assert all(ts % 86400 == 0 for ts in stamps) and stamps == sorted(stamps, reverse=True)
+    for entry in recorded["data"] + served["data"]:
+        assert fear_greed_classification(int(entry["value"])) == entry["value_classification"]
+    assert len(_get(f"{emulator.base_urls()['fear_greed']}/fng/", limit=0).json()["data"]) > 3000
+
+
+def test_rate_limits_answer_like_each_provider():
+    config = EmulatorConfig(per_minute={"coingecko": 2, "alpha_vantage": 1, "fear_greed": 1}, retry_after_seconds=7)
+    with Emulator(config=config) as limited:
+        urls = limited.base_urls()
+        codes = [_get(f"{urls['coingecko']}/ping").status_code for _ in range(3)]
+        throttled = _get(f"{urls['coingecko']}/ping")
+        av = [
+            _get(f"{urls['alpha_vantage']}/query", function="TIME_SERIES_DAILY", symbol="IBM", apikey="k") for _ in "ab"
+        ]
+    assert codes == [200, 200, 429]
+    assert throttled.headers["Retry-After"] == "7"
+    assert throttled.json()["status"]["error_code"] == 429
+    assert av[1].status_code == 200 and "call frequency" in av[1].json()["Note"]
+
+
+def test_injected_faults_are_served_once_each(emulator):
+    url = f"{emulator.base_urls()['coingecko']}/ping"
+    emulator.inject(Fault("coingecko", status=503, body=b"upstream down"), times=2)
+    emulator.inject(Fault("coingecko", truncate=True))
+    statuses = [_get(url).status_code for _ in range(2)]
+    truncated = _get(url)
+    assert statuses == [503, 503]
+    assert truncated.status_code == 200
+    assert truncated.text.startswith("{") and not truncated.text.endswith("}")
+    assert _get(url).json() == {"gecko_says": "(V3) To the Moon!"}
+
+
+def test_synthetic_market_has_the_edge_cases_analysts_meet():
+    market = SyntheticMarket()
+    assert max(market.coin("baby-doge-coin").prices) < 1e-8, "a token priced below 1e-8 USD"
+    aapl = market.equity("AAPL")
+    assert all(is_nyse_session(s.date) for s in aapl)
+    split = next(s for s in aapl if s.split == 4.0)
+    before = aapl[aapl.index(split) - 1]
+    assert split.date == dt.date(2020, 8, 31) and 3 < before.close / split.close < 5.5
+    assert sum(1 for s in aapl if s.dividend > 0) >= 40
+    again = SyntheticMarket()
+    assert again.coin("bitcoin").prices[:1000] == market.coin("bitcoin").prices[:1000], "deterministic"

@@ -1,0 +1,109 @@
+"""Extract + load into a real warehouse (DuckDB and Postgres) from the emulator over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from extract.assets import active_ids, load_assets
+from extract.emulator.server import Fault
+from extract.pipeline import PROVIDERS, extract_provider
+from flows.warehouse import query
+
+RAW_KEYS = {
+    "coingecko_market_chart": ("coin_id", "ts"),
+    "coingecko_markets": ("id", "snapshot_date"),
+    "alpha_vantage_daily": ("symbol", "date"),
+    "fear_greed_index": ("timestamp",),
+}
+
+
+def _raw_counts(settings) -> dict[str, tuple[int, int]]:
+    """Per raw table: (rows, distinct primary keys)."""
+    counts = {}
+    for table, key in RAW_KEYS.items():
+        columns = ", ".join(key)
+        sql = f"select count(*), (select count(*) from (select distinct {columns} from raw.{table}) k) from raw.{table}"
+        counts[table] = query(settings, sql)[0]
+    return counts
+
+
+def _extract_all(settings) -> dict:
+    return {provider: extract_provider(provider, settings) for provider in PROVIDERS}
+
+
+@pytest.mark.parametrize(
+    "warehouse", ["duckdb_settings", pytest.param("postgres_settings", marks=pytest.mark.postgres)]
+)
+def test_extract_loads_every_provider_and_a_rerun_adds_no_duplicates(warehouse, request):
+    settings = request.getfixturevalue(warehouse)
+    first = _extract_all(settings)
+    assert all(report.ok for report in first.values()), [r.summary_line() for r in first.values()]
+    counts = _raw_counts(settings)
+    assert all(rows == keys > 0 for rows, keys in counts.values()), counts
+    coins = active_ids(load_assets(), "coingecko")
+    assert counts["coingecko_markets"][0] == len(coins)
+    assert query(settings, "select count(distinct coin_id) from raw.coingecko_market_chart")[0][0] == len(coins)
+
+    second = _extract_all(settings)
+    again = _raw_counts(settings)
+    assert all(rows == keys for rows, keys in again.values()), again
+    assert again["alpha_vantage_daily"] == counts["alpha_vantage_daily"]
+    assert again["fear_greed_index"] == counts["fear_greed_index"]
+    # The daily run re-fetches only the lag window: (lag + 1) days of hourly points per coin.
+    coin_days = len(coins) * (settings.lag_days + 1)
+    assert second["coingecko"].rows <= coin_days * 24 + 2 * len(coins) < first["coingecko"].rows
+
+
+def test_one_failing_asset_does_not_stop_the_others(duckdb_settings, emulator):
+    emulator.inject(Fault("coingecko", status=500, body=b"boom", path_contains="/coins/solana/"), times=20)
+    try:
+        report = extract_provider("coingecko", duckdb_settings)
+    finally:
+        emulator._faults.clear()
+    assert set(report.failures) == {"solana"}
+    assert "HTTP 500" in report.failures["solana"]
+    loaded = {row[0] for row in query(duckdb_settings, "select distinct coin_id from raw.coingecko_market_chart")}
+    assert loaded == set(active_ids(load_assets(), "coingecko")) - {"solana"}
+
+
+def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator):
+    extract_provider("alpha_vantage", duckdb_settings)
+    before = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
+
+    def corrupt_ibm(provider, path, params, body):
+        if provider == "alpha_vantage" and params.get("symbol") == "IBM":
+            newest = next(iter(body["Time Series (Daily)"]))
+            body["Time Series (Daily)"][newest]["4. close"] = None
+        return body
+
+    emulator.payload_hooks.append(corrupt_ibm)
+    try:
+        report = extract_provider("alpha_vantage", duckdb_settings)
+    finally:
+        emulator.payload_hooks.remove(corrupt_ibm)
+    assert list(report.failures) == ["IBM"]
+    assert "'4. close'" in report.failures["IBM"] and "alpha_vantage asset 'IBM'" in report.failures["IBM"]
+    after = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
+    assert after == before
+    assert report.assets_ok == len(active_ids(load_assets(), "alpha_vantage")) - 1
+
+
+def test_the_api_key_never_reaches_the_warehouse_or_the_report(duckdb_settings, emulator):
+    settings = duckdb_settings.with_overrides(alpha_vantage_api_key="SECRET-av-key-123")
+    emulator.inject(Fault("alpha_vantage", status=200, body={"Error Message": "Invalid API call."}))
+    report = extract_provider("alpha_vantage", settings)
+    assert "SECRET" not in repr(settings) and "SECRET" not in report.summary_line()
+    tables = query(settings, "select table_name from information_schema.tables where table_schema = 'raw'")
+    for (table,) in tables:
+        rows = query(settings, f"select * from raw.{table}")
+        assert not any("SECRET" in str(value) for row in rows for value in row), table
+
+
+def test_crypto_points_cover_the_configured_history(duckdb_settings):
+    extract_provider("coingecko", duckdb_settings)
+    today = dt.datetime.now(dt.UTC).date()
+    first, last = query(duckdb_settings, "select min(point_date), max(point_date) from raw.coingecko_market_chart")[0]
+    assert first == today - dt.timedelta(days=duckdb_settings.history_days)
+    assert last == today

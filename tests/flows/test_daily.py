@@ -1,0 +1,76 @@
+"""The daily flow end to end, offline, under a real Prefect harness, on DuckDB and Postgres."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from extract.assets import load_assets
+from extract.calendars import last_completed_session, nyse_sessions
+from extract.emulator.market import EQUITY_EPOCH
+from extract.settings import Settings
+from flows.daily import daily
+from flows.warehouse import query
+
+pytestmark = pytest.mark.slow
+HISTORY_DAYS = 20
+
+
+@pytest.fixture
+def flow_env(tmp_path, monkeypatch, prefect_harness):
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(HISTORY_DAYS))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    return tmp_path
+
+
+def _assert_marts_complete(settings: Settings) -> None:
+    active = [a for a in load_assets() if a.is_active]
+    today = dt.datetime.now(dt.UTC).date()
+    bars = dict(query(settings, "select asset_id, count(*) from daily_bars group by asset_id"))
+    sessions = nyse_sessions(EQUITY_EPOCH, last_completed_session(dt.datetime.now(dt.UTC)))
+    for asset in active:
+        # crypto: every complete UTC day of the history window; equities: every NYSE session
+        # of Alpha Vantage's full output (the emulator's history starts at EQUITY_EPOCH).
+        expected = HISTORY_DAYS if asset.asset_type == "crypto" else len(sessions)
+        assert bars.get(asset.asset_id) == expected, asset.symbol
+    inactive = {a.asset_id for a in load_assets() if not a.is_active}
+    assert not inactive & set(bars), "inactive assets are not extracted"
+    duplicates = query(
+        settings, "select count(*) from (select asset_id, date from daily_bars group by 1, 2 having count(*) > 1) d"
+    )
+    assert duplicates == [(0,)]
+    max_crypto_date = query(
+        settings,
+        "select max(date) from daily_bars db join assets a on db.asset_id = a.asset_id where a.asset_type = 'crypto'",
+    )[0][0]
+    assert max_crypto_date == today - dt.timedelta(days=1), "only complete UTC days"
+    fear_greed = query(
+        settings, "select count(*) from observations where metric = 'fear_greed_index' and asset_id is null"
+    )
+    assert fear_greed[0][0] > 3000
+    wide = query(settings, "select count(*) from observations_wide where current_price is not null")
+    assert wide[0][0] == sum(1 for a in active if a.asset_type == "crypto")
+
+
+def _table_counts(settings: Settings) -> dict[str, int]:
+    tables = ["daily_bars", "observations", "assets", "raw.alpha_vantage_daily", "raw.fear_greed_index"]
+    return {table: query(settings, f"select count(*) from {table}")[0][0] for table in tables}
+
+
+@pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_offline_flow_fills_the_marts_and_a_second_run_adds_no_duplicates(target, flow_env, monkeypatch, request):
+    if target == "postgres":
+        request.getfixturevalue("pg_env")
+    monkeypatch.setenv("DBT_TARGET", target)
+    summary = daily(offline=True)
+    assert summary.ok, summary.text()
+    settings = Settings.from_env()
+    _assert_marts_complete(settings)
+    first = _table_counts(settings)
+
+    again = daily(offline=True)
+    assert again.ok, again.text()
+    assert _table_counts(settings) == first
+    assert "daily_bars crypto: 6/6 active assets" in again.text()
