@@ -1,8 +1,9 @@
-"""HTTP clients for the providers: dlt's REST client on dlt's retrying session.
+"""HTTP clients for the providers: dlt's REST client on dlt's retrying session, metered.
 
 dlt's session retries 429 (honouring Retry-After), 5xx, timeouts and connection errors with
 exponential backoff; `retry_when` adds provider-specific cases such as Alpha Vantage's
-HTTP-200 throttling bodies. Every response is counted on the provider's report.
+HTTP-200 throttling bodies. Every attempt first takes a call from the provider's budget, and
+every response is counted on the provider's report.
 """
 
 from __future__ import annotations
@@ -12,29 +13,35 @@ from collections.abc import Callable
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 
+from extract.ratelimit import BudgetedAdapter, RateBudget
 from extract.report import ProviderReport
+from extract.settings import Settings
 
-REQUEST_TIMEOUT_SECONDS = 30
 MAX_ATTEMPTS = 5
+MAX_RETRY_DELAY_SECONDS = 120
 
 
 def rest_client(
+    provider: str,
     base_url: str,
+    settings: Settings,
     report: ProviderReport,
     headers: dict[str, str] | None = None,
     retry_when: Callable | None = None,
-    backoff_factor: float = 1.0,
-    max_retry_delay: float = 120,
 ) -> RESTClient:
-    conditions = [retry_when] if retry_when else None
+    per_minute, per_day = settings.budget(provider)
+    budget = RateBudget(provider, per_minute, per_day)
     session = Client(
-        request_timeout=REQUEST_TIMEOUT_SECONDS,
+        request_timeout=settings.request_timeout,
         request_max_attempts=MAX_ATTEMPTS,
-        request_backoff_factor=backoff_factor,
-        request_max_retry_delay=max_retry_delay,
+        request_backoff_factor=settings.backoff_factor,
+        request_max_retry_delay=MAX_RETRY_DELAY_SECONDS,
         respect_retry_after_header=True,
-        retry_condition=conditions,
+        retry_condition=[retry_when] if retry_when else None,
         raise_for_status=False,
     ).session
+    adapter = BudgetedAdapter(budget, pool_maxsize=max(10, settings.workers * 2))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     session.hooks["response"].append(report.count_call)
     return RESTClient(base_url=base_url, headers=headers, session=session)

@@ -1,7 +1,9 @@
 """Run one provider's dlt source into the warehouse's `raw` dataset and report what happened.
 
 Each provider has its own dlt pipeline (and so its own state): one provider's outage or
-crash leaves the others' cursors and data untouched.
+crash leaves the others' cursors and data untouched. Backfills load in batches of assets,
+each batch one dlt load committing its data and its "finished" marks together, so a crash or
+Ctrl-C loses at most the batch in flight and a rerun skips what was finished.
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ import dlt
 
 from extract.alpha_vantage import alpha_vantage_source
 from extract.assets import active_ids, load_assets
+from extract.backfill import Backfill
 from extract.coingecko import coingecko_source
+from extract.fear_greed import ASSET as FEAR_GREED_ASSET
 from extract.fear_greed import fear_greed_source
 from extract.report import ProviderReport
 from extract.settings import Settings
 
 PROVIDERS = ("coingecko", "alpha_vantage", "fear_greed")
 RAW_DATASET = "raw"
+# The resource whose state remembers which assets a backfill finished.
+BACKFILL_RESOURCE = {
+    "coingecko": "coingecko_market_chart",
+    "alpha_vantage": "alpha_vantage_daily",
+    "fear_greed": "fear_greed_index",
+}
 
 
 def destination(settings: Settings):
@@ -49,25 +59,79 @@ def pipeline_for(provider: str, settings: Settings) -> dlt.Pipeline:
     )
 
 
-def build_source(provider: str, settings: Settings, report: ProviderReport, now: dt.datetime):
-    assets = load_assets()
-    if provider == "coingecko":
-        return coingecko_source(active_ids(assets, provider), settings, report, now)
-    if provider == "alpha_vantage":
-        return alpha_vantage_source(active_ids(assets, provider), settings, report, now)
+def provider_assets(provider: str) -> list[str]:
+    """The active assets a provider serves, by the provider's own ids."""
     if provider == "fear_greed":
-        return fear_greed_source(settings, report, now)
-    raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
+        return [FEAR_GREED_ASSET]
+    if provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
+    return active_ids(load_assets(), provider)
+
+
+def build_source(
+    provider: str,
+    assets: list[str],
+    settings: Settings,
+    report: ProviderReport,
+    now: dt.datetime,
+    backfill: Backfill | None = None,
+):
+    if provider == "coingecko":
+        return coingecko_source(assets, settings, report, now, backfill)
+    if provider == "alpha_vantage":
+        return alpha_vantage_source(assets, settings, report, now, backfill)
+    return fear_greed_source(settings, report, now, backfill)
+
+
+def _run(pipeline: dlt.Pipeline, source, report: ProviderReport) -> None:
+    pipeline.run(source)
+    normalized = pipeline.last_trace.last_normalize_info
+    counts = normalized.row_counts if normalized else {}
+    report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
 
 
 def extract_provider(provider: str, settings: Settings, now: dt.datetime | None = None) -> ProviderReport:
-    """Extract and load one provider. Per-asset failures are recorded on the report; only a
-    failure to load at all raises."""
+    """The daily extract of one provider. Per-asset failures are recorded on the report; only
+    a failure to load at all raises."""
     now = now or dt.datetime.now(dt.UTC)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
-    pipeline.run(build_source(provider, settings, report, now))
-    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
-    report.rows = sum(n for table, n in counts.items() if not table.startswith("_dlt"))
+    _run(pipeline, build_source(provider, provider_assets(provider), settings, report, now), report)
+    report.finished = dt.datetime.now(dt.UTC)
+    return report
+
+
+def finished_assets(pipeline: dlt.Pipeline, provider: str, backfill: Backfill) -> set[str]:
+    """Assets a previous (possibly interrupted) run of this backfill finished and loaded."""
+    pipeline.sync_destination()
+    resources = pipeline.state.get("sources", {}).get(provider, {}).get("resources", {})
+    return set(resources.get(BACKFILL_RESOURCE[provider], {}).get("backfills", {}).get(backfill.job_id, []))
+
+
+def backfill_provider(
+    provider: str,
+    settings: Settings,
+    backfill: Backfill,
+    assets: list[str] | None = None,
+    limit: int | None = None,
+    now: dt.datetime | None = None,
+) -> ProviderReport:
+    """Load [start, end] for the given (default: all active) assets, resuming a previous run
+    of the same range: finished assets are not fetched again. `limit` caps how many assets
+    this invocation takes on (the rest are left for the next one)."""
+    now = now or dt.datetime.now(dt.UTC)
+    report = ProviderReport(provider)
+    pipeline = pipeline_for(provider, settings)
+    wanted = assets or provider_assets(provider)
+    done = finished_assets(pipeline, provider, backfill)
+    todo = [asset for asset in wanted if asset not in done][:limit]
+    report.skipped = len(wanted) - len(todo)
+    batch_size = max(1, settings.workers * 2)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        _run(pipeline, build_source(provider, batch, settings, report, now, backfill), report)
+        if report.deferred:
+            report.deferred.update({asset: "day budget exhausted" for asset in todo[start + batch_size :]})
+            break
     report.finished = dt.datetime.now(dt.UTC)
     return report

@@ -15,7 +15,9 @@ class ProviderReport:
     calls: int = 0
     rows: int = 0
     assets_ok: int = 0
+    skipped: int = 0  # already finished by an earlier run of the same backfill
     failures: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_call(self, *_args, **_kwargs) -> None:
@@ -31,6 +33,11 @@ class ProviderReport:
         with self._lock:
             self.failures[asset] = reason
 
+    def defer(self, asset: str, reason: str) -> None:
+        """Not fetched this run (day budget spent): not a failure, the next run picks it up."""
+        with self._lock:
+            self.deferred[asset] = reason
+
     @property
     def ok(self) -> bool:
         return not self.failures
@@ -40,4 +47,9 @@ class ProviderReport:
             f"{self.provider}: {self.calls} calls, {self.rows} rows, "
             f"{self.assets_ok} assets ok, {len(self.failures)} failed"
         )
+        if self.skipped:
+            line += f", {self.skipped} already done"
+        if self.deferred:
+            reason = next(iter(self.deferred.values()))
+            line += f", {len(self.deferred)} deferred ({reason}): {', '.join(sorted(self.deferred))}"
         return line + "".join(f"\n  - {asset}: {reason}" for asset, reason in sorted(self.failures.items()))

@@ -26,6 +26,16 @@ COINGECKO_BASE_URLS = {
 ALPHA_VANTAGE_BASE_URL = "https://www.alphavantage.co"
 FEAR_GREED_BASE_URL = "https://api.alternative.me"
 
+# Default call budgets (per minute, per day), from the providers' published limits.
+DEFAULT_BUDGETS = {
+    ("coingecko", "public"): (10, None),
+    ("coingecko", "demo"): (30, 330),  # 10k calls a month
+    ("coingecko", "pro"): (500, None),
+    ("alpha_vantage", "TIME_SERIES_DAILY"): (5, 25),  # free key
+    ("alpha_vantage", "TIME_SERIES_DAILY_ADJUSTED"): (75, None),  # the smallest premium plan
+    ("fear_greed", None): (60, None),
+}
+
 # Telemetry and update checks must never reach the network (see README, "Privacy").
 QUIET_ENVIRONMENT = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
@@ -73,6 +83,9 @@ class Settings:
     history_days: int = 365
     lag_days: int = 3
     backoff_factor: float = 1.0
+    request_timeout: float = 30.0
+    workers: int = 4
+    budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None
 
     @property
@@ -82,6 +95,13 @@ class Settings:
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
+
+    def budget(self, provider: str) -> tuple[int | None, int | None]:
+        """(calls per minute, calls per day) for a provider; configured or the plan's default."""
+        plan = {"coingecko": self.coingecko_plan, "alpha_vantage": self.alpha_vantage_function}.get(provider)
+        per_minute, per_day = DEFAULT_BUDGETS.get((provider, plan), (None, None))
+        configured = self.budgets.get(provider, {})
+        return configured.get("per_minute", per_minute), configured.get("per_day", per_day)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -111,5 +131,25 @@ class Settings:
             history_days=int(_lookup("MARKET_ELT_HISTORY_DAYS", "runtime.history_days", "365")),
             lag_days=int(_lookup("MARKET_ELT_LAG_DAYS", "runtime.lag_days", "3")),
             backoff_factor=float(_lookup("MARKET_ELT_BACKOFF_FACTOR", "runtime.request_backoff_factor", "1.0")),
+            request_timeout=float(_lookup("MARKET_ELT_REQUEST_TIMEOUT", "runtime.request_timeout", "30")),
+            workers=int(_lookup("MARKET_ELT_WORKERS", "runtime.workers", "4")),
+            budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
         )
+
+
+def _optional_int(value: str | None) -> int | None:
+    return None if value in (None, "", "none", "unlimited") else int(value)
+
+
+def _configured_budgets() -> dict[str, dict[str, int | None]]:
+    """Budgets set by the user, e.g. COINGECKO_CALLS_PER_MINUTE=30, ALPHAVANTAGE_CALLS_PER_DAY=25,
+    FEAR_GREED_CALLS_PER_MINUTE (or `calls_per_minute` under [sources.<provider>] in config.toml).
+    `unlimited` lifts a limit; anything unset keeps the plan's default."""
+    budgets: dict[str, dict[str, int | None]] = {}
+    for provider, env in (("coingecko", "COINGECKO"), ("alpha_vantage", "ALPHAVANTAGE"), ("fear_greed", "FEAR_GREED")):
+        for window in ("minute", "day"):
+            value = _lookup(f"{env}_CALLS_PER_{window.upper()}", f"sources.{provider}.calls_per_{window}")
+            if value is not None:
+                budgets.setdefault(provider, {})[f"per_{window}"] = _optional_int(value)
+    return budgets

@@ -21,6 +21,8 @@ from flows.dbt import DbtSummary, invoke_dbt
 from flows.warehouse import marts_summary
 
 OFFLINE_KEYS = {"coingecko_api_key": None, "alpha_vantage_api_key": "offline-demo-key"}
+# The emulator enforces no limits unless asked to, so offline runs go as fast as it answers.
+UNLIMITED = {provider: {"per_minute": None, "per_day": None} for provider in PROVIDERS}
 
 
 class RunFailedError(RuntimeError):
@@ -69,6 +71,7 @@ def offline_settings(settings: Settings, emulator: Emulator) -> Settings:
         coingecko_base_url=urls["coingecko"],
         alpha_vantage_base_url=urls["alpha_vantage"],
         fear_greed_base_url=urls["fear_greed"],
+        budgets=UNLIMITED,
         **OFFLINE_KEYS,
     )
 

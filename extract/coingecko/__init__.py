@@ -1,9 +1,11 @@
-"""CoinGecko source: the daily `/coins/markets` snapshot and hourly price history.
+"""CoinGecko source: the daily `/coins/markets` snapshot, price history and (pro) daily candles.
 
 - `coingecko_markets`: one row per coin and snapshot date (merge: re-running a day replaces it).
 - `coingecko_market_chart`: hourly [price, market cap, 24h volume] points per coin, fetched in
   windows from each coin's own cursor (resource state) minus the configured lag, so providers'
-  revisions of recent days are picked up. Daily bars are built from them in dbt.
+  revisions of recent days are picked up. dbt builds approximate daily bars from them.
+- `coingecko_ohlc` (pro plan only): true daily candles from `/ohlc/range?interval=daily`.
+Public and demo plans see only the last 365 days; a backfill asking for more is clamped.
 """
 
 from __future__ import annotations
@@ -12,16 +14,20 @@ import datetime as dt
 
 import dlt
 
-from extract.coingecko.helpers import chart_rows, chart_windows, market_rows
+from extract.backfill import Backfill
+from extract.coingecko.helpers import candle_rows, chart_rows, chart_windows, market_rows, ohlc_windows
 from extract.coingecko.settings import KEY_HEADERS, MARKET_NUMERIC_FIELDS, MARKETS_BATCH, PUBLIC_HISTORY_DAYS
 from extract.errors import ProviderError, redact
+from extract.fetching import fetch_each
 from extract.http import rest_client
+from extract.ratelimit import BudgetExhaustedError
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
 
 PROVIDER = "coingecko"
 PLAN_ERROR_CODES = (10005, 10012, 10010, 10011)
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 MARKET_COLUMNS = {name: {"data_type": "double", "nullable": True} for name in MARKET_NUMERIC_FIELDS} | {
     "market_cap_rank": {"data_type": "bigint", "nullable": True},
     "roi": {"data_type": "json", "nullable": True},
@@ -34,63 +40,103 @@ CHART_COLUMNS = {
     "market_cap": {"data_type": "double", "nullable": True},
     "total_volume": {"data_type": "double", "nullable": True},
 }
+OHLC_COLUMNS = {
+    "ts": {"data_type": "bigint", "nullable": False},
+    "candle_date": {"data_type": "date", "nullable": False},
+    **{name: {"data_type": "double", "nullable": False} for name in ("open", "high", "low", "close")},
+}
 
 
 @dlt.source(name="coingecko", max_table_nesting=0)
-def coingecko_source(coin_ids: list[str], settings: Settings, report: ProviderReport, now: dt.datetime):
-    headers = {KEY_HEADERS[settings.coingecko_plan]: settings.coingecko_api_key} if settings.coingecko_api_key else {}
-    client = rest_client(settings.coingecko_base_url, report, headers=headers, backoff_factor=settings.backoff_factor)
+def coingecko_source(
+    coin_ids: list[str], settings: Settings, report: ProviderReport, now: dt.datetime, backfill: Backfill | None = None
+):
+    plan = settings.coingecko_plan
+    headers = {KEY_HEADERS[plan]: settings.coingecko_api_key} if settings.coingecko_api_key and plan != "public" else {}
+    client = rest_client(PROVIDER, settings.coingecko_base_url, settings, report, headers=headers)
     secrets = [settings.coingecko_api_key]
+    earliest = now.date() - dt.timedelta(days=settings.history_days)
+    if plan != "pro":
+        earliest = max(earliest, now.date() - dt.timedelta(days=PUBLIC_HISTORY_DAYS - 1))
+    until = backfill.end_time(now) if backfill else now
+
+    def get(path: str, coin_id: str | None, params: dict) -> object:
+        return json_body(client.get(path, params=params), PROVIDER, coin_id, PLAN_ERROR_CODES)
+
+    def first_day(cursors: dict, coin_id: str) -> dt.date:
+        """Backfill: its own start (clamped to the plan's reach); daily: cursor minus lag."""
+        if backfill:
+            return max(backfill.start, earliest if plan != "pro" else backfill.start)
+        cursor = cursors.get(coin_id)
+        if cursor is None:
+            return earliest
+        return max(earliest, dt.date.fromisoformat(cursor) - dt.timedelta(days=settings.lag_days - 1))
+
+    def per_coin(resource: str, fetch):
+        """Fetch every coin (skipping those a resumed backfill finished), move cursors."""
+        state = dlt.current.resource_state()
+        cursors = state.setdefault("complete_through", {})
+        finished = state.setdefault("backfills", {}).setdefault(backfill.job_id, []) if backfill else []
+        todo = [coin_id for coin_id in coin_ids if coin_id not in finished]
+        for coin_id, rows in fetch_each(
+            todo, lambda c: fetch(c, first_day(cursors, c)), report, settings.workers, secrets
+        ):
+            yield rows
+            if backfill:
+                finished.append(coin_id)
+            else:
+                cursors[coin_id] = (now.date() - dt.timedelta(days=1)).isoformat()
+            if resource == "coingecko_market_chart":
+                report.succeed()
 
     @dlt.resource(
-        name="coingecko_markets",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        primary_key=("id", "snapshot_date"),
-        columns=MARKET_COLUMNS,
+        name="coingecko_markets", write_disposition=MERGE, primary_key=("id", "snapshot_date"), columns=MARKET_COLUMNS
     )
     def markets():
         for start in range(0, len(coin_ids), MARKETS_BATCH):
             batch = coin_ids[start : start + MARKETS_BATCH]
             params = {"vs_currency": "usd", "ids": ",".join(batch), "per_page": MARKETS_BATCH, "page": 1}
             try:
-                response = client.get("/coins/markets", params=params)
-                yield market_rows(json_body(response, PROVIDER, None, PLAN_ERROR_CODES), now.date())
-            except ProviderError as exc:
+                yield market_rows(get("/coins/markets", None, params), now.date())
+            except (ProviderError, BudgetExhaustedError) as exc:
                 report.fail(f"markets[{batch[0]}..]", redact(str(exc), secrets))
             except Exception as exc:  # noqa: BLE001 - one failed batch must not stop the others
                 report.fail(f"markets[{batch[0]}..]", redact(f"{type(exc).__name__}: {exc}", secrets))
 
+    def fetch_chart(coin_id: str, start: dt.date) -> list[dict]:
+        rows = []
+        for begin, end in chart_windows(start, until):
+            params = {"vs_currency": "usd", "from": int(begin.timestamp()), "to": int(end.timestamp())}
+            rows.extend(chart_rows(coin_id, get(f"/coins/{coin_id}/market_chart/range", coin_id, params)))
+        return rows
+
+    def fetch_candles(coin_id: str, start: dt.date) -> list[dict]:
+        rows = []
+        for begin, end in ohlc_windows(start, until):
+            params = {
+                "vs_currency": "usd",
+                "from": int(begin.timestamp()),
+                "to": int(end.timestamp()),
+                "interval": "daily",
+            }
+            rows.extend(candle_rows(coin_id, get(f"/coins/{coin_id}/ohlc/range", coin_id, params)))
+        return rows
+
     @dlt.resource(
         name="coingecko_market_chart",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=MERGE,
         primary_key=("coin_id", "ts"),
         merge_key=("coin_id", "point_date"),
         columns=CHART_COLUMNS,
     )
     def market_chart():
-        cursors = dlt.current.resource_state().setdefault("complete_through", {})
-        earliest = now.date() - dt.timedelta(days=settings.history_days)
-        if settings.coingecko_plan != "pro":
-            earliest = max(earliest, now.date() - dt.timedelta(days=PUBLIC_HISTORY_DAYS - 1))
-        for coin_id in coin_ids:
-            cursor = cursors.get(coin_id)
-            start = earliest
-            if cursor:
-                start = max(earliest, dt.date.fromisoformat(cursor) - dt.timedelta(days=settings.lag_days - 1))
-            try:
-                rows = []
-                for begin, end in chart_windows(start, now):
-                    params = {"vs_currency": "usd", "from": int(begin.timestamp()), "to": int(end.timestamp())}
-                    response = client.get(f"/coins/{coin_id}/market_chart/range", params=params)
-                    rows.extend(chart_rows(coin_id, json_body(response, PROVIDER, coin_id, PLAN_ERROR_CODES)))
-            except ProviderError as exc:
-                report.fail(coin_id, redact(str(exc), secrets))
-                continue
-            except Exception as exc:  # noqa: BLE001 - one asset's failure never stops the others
-                report.fail(coin_id, redact(f"{type(exc).__name__}: {exc}", secrets))
-                continue
-            yield rows
-            cursors[coin_id] = (now.date() - dt.timedelta(days=1)).isoformat()
-            report.succeed()
+        yield from per_coin("coingecko_market_chart", fetch_chart)
 
-    return markets, market_chart
+    @dlt.resource(
+        name="coingecko_ohlc", write_disposition=MERGE, primary_key=("coin_id", "candle_date"), columns=OHLC_COLUMNS
+    )
+    def ohlc():
+        yield from per_coin("coingecko_ohlc", fetch_candles)
+
+    resources = [market_chart] if backfill else [markets, market_chart]
+    return [*resources, ohlc] if plan == "pro" else resources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from extract.coingecko.settings import CHART_WINDOW_DAYS, MARKET_NUMERIC_FIELDS, MIN_WINDOW_DAYS
+from extract.coingecko.settings import CHART_WINDOW_DAYS, MARKET_NUMERIC_FIELDS, MIN_WINDOW_DAYS, OHLC_WINDOW_DAYS
 from extract.errors import PayloadError
 
 UTC = dt.UTC
@@ -71,17 +71,54 @@ def chart_rows(coin_id: str, payload: object) -> list[dict]:
     return rows
 
 
-def chart_windows(start: dt.date, now: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-    """Split [start 00:00 UTC, now] into windows CoinGecko answers with hourly points.
+def chart_windows(start: dt.date, until: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Split [start 00:00 UTC, until] into windows CoinGecko answers with hourly points.
 
     Windows start at midnight so each covers whole UTC days (the merge key replaces whole
     days), are at most CHART_WINDOW_DAYS + MIN_WINDOW_DAYS long and at least MIN_WINDOW_DAYS
     (shorter spans come back 5-minutely)."""
-    start = min(start, (now - dt.timedelta(days=MIN_WINDOW_DAYS)).date())
+    start = min(start, (until - dt.timedelta(days=MIN_WINDOW_DAYS)).date())
     begin = dt.datetime.combine(start, dt.time(), UTC)
-    while begin < now:
+    while begin < until:
         end = begin + dt.timedelta(days=CHART_WINDOW_DAYS)
-        if now - end < dt.timedelta(days=MIN_WINDOW_DAYS):
-            end = now
-        yield begin, min(end - dt.timedelta(seconds=1), now) if end < now else now
+        if until - end < dt.timedelta(days=MIN_WINDOW_DAYS):
+            end = until
+        yield begin, min(end - dt.timedelta(seconds=1), until) if end < until else until
         begin = end
+
+
+def ohlc_windows(start: dt.date, until: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Windows of at most OHLC_WINDOW_DAYS for `/ohlc/range?interval=daily` (paid plans)."""
+    begin = dt.datetime.combine(start, dt.time(), UTC)
+    while begin < until:
+        end = min(begin + dt.timedelta(days=OHLC_WINDOW_DAYS), until)
+        yield begin, end
+        begin = end
+
+
+def candle_rows(coin_id: str, payload: object) -> list[dict]:
+    """`/ohlc/range` rows [close_ms, open, high, low, close]; CoinGecko stamps a candle with its
+    close time, so a daily candle closing at D+1 00:00 UTC is day D's bar. Candles still open
+    (not closing on a midnight) are not daily bars and are dropped."""
+    if not isinstance(payload, list):
+        raise PayloadError(PROVIDER, coin_id, f"expected a list of candles, got {type(payload).__name__}")
+    rows = []
+    for candle in payload:
+        if not (isinstance(candle, list) and len(candle) == 5 and all(_is_number(v) for v in candle)):
+            raise PayloadError(PROVIDER, coin_id, f"expected [ms, open, high, low, close], got {candle!r}", "ohlc")
+        close_ms = int(candle[0])
+        if close_ms % 86_400_000:
+            continue
+        closed = dt.datetime.fromtimestamp(close_ms / 1000, UTC)
+        rows.append(
+            {
+                "coin_id": coin_id,
+                "ts": close_ms,
+                "candle_date": closed.date() - dt.timedelta(days=1),
+                "open": float(candle[1]),
+                "high": float(candle[2]),
+                "low": float(candle[3]),
+                "close": float(candle[4]),
+            }
+        )
+    return rows

@@ -5,6 +5,7 @@ MARKETS_BATCH = 250  # `/coins/markets` accepts at most 250 ids per call
 CHART_WINDOW_DAYS = 85
 MIN_WINDOW_DAYS = 2
 PUBLIC_HISTORY_DAYS = 365  # public/demo plans only see the last 365 days
+OHLC_WINDOW_DAYS = 180  # `/ohlc/range?interval=daily` (pro): at most 180 daily candles per call
 KEY_HEADERS = {"demo": "x-cg-demo-api-key", "pro": "x-cg-pro-api-key"}
 MARKET_NUMERIC_FIELDS = (
     "current_price",

@@ -1,7 +1,8 @@
 """Alternative.me Fear & Greed source: the market-wide daily index (`/fng/?limit=N`).
 
 The first run asks for the whole history (`limit=0`); later runs ask for the days since the
-cursor plus the lag. One row per day, merged on its timestamp.
+cursor plus the lag; a backfill asks for enough days to reach its start. One row per day,
+merged on its timestamp.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import datetime as dt
 
 import dlt
 
+from extract.backfill import Backfill
 from extract.errors import PayloadError, ProviderError
+from extract.fetching import fetch_each
 from extract.http import rest_client
 from extract.report import ProviderReport
 from extract.responses import json_body
@@ -25,7 +28,7 @@ def index_rows(payload: object) -> list[dict]:
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
         raise PayloadError(PROVIDER, ASSET, "missing or not a list", "data")
-    error = payload.get("metadata", {}).get("error")
+    error = (payload.get("metadata") or {}).get("error")
     if error:
         raise ProviderError(PROVIDER, ASSET, f"metadata.error: {error}")
     rows = []
@@ -39,8 +42,8 @@ def index_rows(payload: object) -> list[dict]:
 
 
 @dlt.source(name="fear_greed", max_table_nesting=0)
-def fear_greed_source(settings: Settings, report: ProviderReport, now: dt.datetime):
-    client = rest_client(settings.fear_greed_base_url, report, backoff_factor=settings.backoff_factor)
+def fear_greed_source(settings: Settings, report: ProviderReport, now: dt.datetime, backfill: Backfill | None = None):
+    client = rest_client(PROVIDER, settings.fear_greed_base_url, settings, report)
 
     @dlt.resource(
         name="fear_greed_index",
@@ -51,19 +54,21 @@ def fear_greed_source(settings: Settings, report: ProviderReport, now: dt.dateti
     def index():
         state = dlt.current.resource_state()
         cursor = state.get("last_date")
-        limit = 0 if cursor is None else (now.date() - dt.date.fromisoformat(cursor)).days + settings.lag_days
-        try:
-            response = client.get("/fng/", params={"limit": limit})
-            rows = index_rows(json_body(response, PROVIDER, ASSET))
-        except ProviderError as exc:
-            report.fail(ASSET, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - reported, and the other providers go on
-            report.fail(ASSET, f"{type(exc).__name__}: {exc}")
-            return
-        yield rows
-        if rows:
-            state["last_date"] = max(row["index_date"] for row in rows).isoformat()
-        report.succeed()
+        if backfill:
+            limit = (now.date() - backfill.start).days + 1
+        elif cursor is None:
+            limit = 0
+        else:
+            limit = (now.date() - dt.date.fromisoformat(cursor)).days + settings.lag_days
+
+        def fetch(_asset: str) -> list[dict]:
+            rows = index_rows(json_body(client.get("/fng/", params={"limit": limit}), PROVIDER, ASSET))
+            return [row for row in rows if backfill.covers(row["index_date"])] if backfill else rows
+
+        for _, rows in fetch_each([ASSET], fetch, report, 1, []):
+            yield rows
+            if rows and not backfill:
+                state["last_date"] = max(row["index_date"] for row in rows).isoformat()
+            report.succeed()
 
     return index

@@ -1,0 +1,76 @@
+"""Fetch many assets concurrently under one provider budget, one asset's failure isolated.
+
+Each asset is fetched whole (all its windows, validated) in a worker thread; results come back
+to the caller's thread, which hands them to dlt and moves the asset's cursor, so dlt state is
+only touched from the resource's own thread. When the day budget runs out, no new asset
+starts: the ones not fetched are reported as deferred and their cursors stay put.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TypeVar
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from extract.errors import ProviderError, redact
+from extract.ratelimit import BudgetExhaustedError
+from extract.report import ProviderReport
+
+T = TypeVar("T")
+
+
+def _progress(description: str, total: int) -> Progress:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    progress.add_task(description, total=total)
+    return progress
+
+
+def fetch_each(
+    assets: Iterable[str],
+    fetch: Callable[[str], T],
+    report: ProviderReport,
+    workers: int,
+    secrets: list[str | None],
+) -> Iterator[tuple[str, T]]:
+    """Yield (asset, result) as fetches complete; failures and deferrals go to the report."""
+    pending_assets = list(assets)
+    progress = _progress(f"{report.provider}", len(pending_assets))
+    exhausted: str | None = None
+    with progress, ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=report.provider) as pool:
+        running: dict[Future, str] = {}
+        queue = iter(pending_assets)
+        while True:
+            while exhausted is None and len(running) < max(1, workers):
+                asset = next(queue, None)
+                if asset is None:
+                    break
+                running[pool.submit(fetch, asset)] = asset
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                asset = running.pop(future)
+                progress.advance(0)
+                try:
+                    result = future.result()
+                except BudgetExhaustedError as exc:
+                    exhausted = str(exc)
+                    report.defer(asset, exhausted)
+                except ProviderError as exc:
+                    report.fail(asset, redact(str(exc), secrets))
+                except Exception as exc:  # noqa: BLE001 - one asset's failure never stops the others
+                    report.fail(asset, redact(f"{type(exc).__name__}: {exc}", secrets))
+                else:
+                    yield asset, result
+        for asset in queue:
+            report.defer(asset, exhausted or "not started")

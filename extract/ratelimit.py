@@ -1,0 +1,68 @@
+"""Per-provider call budgets, shared by every worker thread of a run.
+
+Providers meter calls per minute and per day (CoinGecko by plan, Alpha Vantage 25/day on a
+free key). Waiting for a free slot before each attempt is cheaper than collecting 429s, and a
+spent day budget must end the run cleanly, with what was loaded kept, rather than hammer on.
+The budget sits in the HTTP adapter, below dlt's retrying session, so retries are metered too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from requests.adapters import HTTPAdapter
+
+
+class BudgetExhaustedError(RuntimeError):
+    """The provider's calls for today are used up; the remaining assets wait for tomorrow."""
+
+
+class RateBudget:
+    """A sliding one-minute window plus a per-day count. `None` means unlimited."""
+
+    def __init__(
+        self,
+        provider: str,
+        per_minute: int | None,
+        per_day: int | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.provider, self.per_minute, self.per_day = provider, per_minute, per_day
+        self._clock, self._sleep = clock, sleep
+        self._recent: deque[float] = deque()
+        self._lock = threading.Lock()
+        self.used = 0
+        self.waited_seconds = 0.0
+
+    def acquire(self) -> None:
+        """Block until a call may be made; raise BudgetExhaustedError when the day is spent."""
+        while True:
+            with self._lock:
+                if self.per_day is not None and self.used >= self.per_day:
+                    raise BudgetExhaustedError(f"{self.provider}: day budget of {self.per_day} calls exhausted")
+                now = self._clock()
+                while self._recent and now - self._recent[0] >= 60:
+                    self._recent.popleft()
+                if self.per_minute is None or len(self._recent) < self.per_minute:
+                    self._recent.append(now)
+                    self.used += 1
+                    return
+                wait = 60 - (now - self._recent[0]) + 0.01
+                self.waited_seconds += wait
+            self._sleep(wait)
+
+
+class BudgetedAdapter(HTTPAdapter):
+    """An HTTPAdapter that takes one call from the budget before every request it sends."""
+
+    def __init__(self, budget: RateBudget, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.budget = budget
+
+    def send(self, request, *args, **kwargs):
+        self.budget.acquire()
+        return super().send(request, *args, **kwargs)
