@@ -30,7 +30,8 @@ def rest_client(
     retry_when: Callable | None = None,
 ) -> RESTClient:
     per_minute, per_day = settings.budget(provider)
-    budget = RateBudget(provider, per_minute, per_day)
+    window = settings.budgets.get(provider, {}).get("window_seconds", 60.0)
+    budget = RateBudget(provider, per_minute, per_day, window_seconds=window)
     session = Client(
         request_timeout=settings.request_timeout,
         request_max_attempts=MAX_ATTEMPTS,

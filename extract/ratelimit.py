@@ -21,7 +21,8 @@ class BudgetExhaustedError(RuntimeError):
 
 
 class RateBudget:
-    """A sliding one-minute window plus a per-day count. `None` means unlimited."""
+    """A sliding one-minute window plus a per-day count. `None` means unlimited.
+    `window_seconds` shortens the "minute" for tests and benchmarks."""
 
     def __init__(
         self,
@@ -30,8 +31,10 @@ class RateBudget:
         per_day: int | None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        window_seconds: float = 60.0,
     ) -> None:
         self.provider, self.per_minute, self.per_day = provider, per_minute, per_day
+        self.window = window_seconds
         self._clock, self._sleep = clock, sleep
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
@@ -45,13 +48,13 @@ class RateBudget:
                 if self.per_day is not None and self.used >= self.per_day:
                     raise BudgetExhaustedError(f"{self.provider}: day budget of {self.per_day} calls exhausted")
                 now = self._clock()
-                while self._recent and now - self._recent[0] >= 60:
+                while self._recent and now - self._recent[0] >= self.window:
                     self._recent.popleft()
                 if self.per_minute is None or len(self._recent) < self.per_minute:
                     self._recent.append(now)
                     self.used += 1
                     return
-                wait = 60 - (now - self._recent[0]) + 0.01
+                wait = self.window - (now - self._recent[0]) + 0.01
                 self.waited_seconds += wait
             self._sleep(wait)
 

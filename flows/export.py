@@ -102,7 +102,7 @@ def export_marts(settings: Settings, out_dir: Path | str, marts: Sequence[str] =
         for mart in marts:
             if mart not in existing:
                 report.skipped[mart] = "not in the warehouse (not built yet?)"
-                logger.warning("export: skipping %s, not in the warehouse (not built yet?)", mart)
+                logger.info("export: skipping %s, not in the warehouse (not built yet?)", mart)
                 continue
             report.rows[mart] = _copy_mart(connection, mart, out_dir)
     return report

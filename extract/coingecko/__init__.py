@@ -55,9 +55,9 @@ def coingecko_source(
     headers = {KEY_HEADERS[plan]: settings.coingecko_api_key} if settings.coingecko_api_key and plan != "public" else {}
     client = rest_client(PROVIDER, settings.coingecko_base_url, settings, report, headers=headers)
     secrets = [settings.coingecko_api_key]
-    earliest = now.date() - dt.timedelta(days=settings.history_days)
-    if plan != "pro":
-        earliest = max(earliest, now.date() - dt.timedelta(days=PUBLIC_HISTORY_DAYS - 1))
+    # Public and demo keys see the last 365 days; pro reaches back to 2018.
+    reach = now.date() - dt.timedelta(days=PUBLIC_HISTORY_DAYS - 1) if plan != "pro" else dt.date(2018, 2, 9)
+    earliest = max(reach, now.date() - dt.timedelta(days=settings.history_days))
     until = backfill.end_time(now) if backfill else now
 
     def get(path: str, coin_id: str | None, params: dict) -> object:
@@ -66,7 +66,7 @@ def coingecko_source(
     def first_day(cursors: dict, coin_id: str) -> dt.date:
         """Backfill: its own start (clamped to the plan's reach); daily: cursor minus lag."""
         if backfill:
-            return max(backfill.start, earliest if plan != "pro" else backfill.start)
+            return max(backfill.start, reach)
         cursor = cursors.get(coin_id)
         if cursor is None:
             return earliest

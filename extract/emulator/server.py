@@ -81,9 +81,11 @@ class Fault:
 
 @dataclass
 class EmulatorConfig:
-    """Plan and limit settings. Limits are calls per minute / per UTC day, None = unlimited."""
+    """Plan and limit settings. Limits are calls per minute / per UTC day, None = unlimited.
+    `window_seconds` shortens the "minute" for tests and benchmarks."""
 
     alpha_vantage_premium: bool = True
+    window_seconds: float = 60.0
     per_minute: dict[str, int | None] = field(default_factory=dict)
     per_day: dict[str, int | None] = field(default_factory=dict)
     retry_after_seconds: int = 2
@@ -104,8 +106,8 @@ class _Window:
         self.minute: deque[float] = deque()
         self.day: dict[dt.date, int] = {}
 
-    def admit(self, per_minute: int | None, per_day: int | None, now: float) -> str | None:
-        while self.minute and now - self.minute[0] >= 60:
+    def admit(self, per_minute: int | None, per_day: int | None, now: float, window: float) -> str | None:
+        while self.minute and now - self.minute[0] >= window:
             self.minute.popleft()
         today = dt.datetime.fromtimestamp(now, UTC).date()
         if per_day is not None and self.day.get(today, 0) >= per_day:
@@ -132,6 +134,7 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.clock = clock or (lambda: dt.datetime.now(UTC))
         self.requests: list[RequestRecord] = []
+        self.in_flight: list[str] = []  # paths received and not yet answered (e.g. delayed)
         self.payload_hooks: list[Callable[[str, str, dict, object], object]] = []
         self._faults: list[Fault] = []
         self._windows = {provider: _Window() for provider in PROVIDERS}
@@ -184,7 +187,10 @@ class Emulator:
     def _admit(self, provider: str) -> str | None:
         with self._lock:
             return self._windows[provider].admit(
-                self.config.per_minute.get(provider), self.config.per_day.get(provider), time.time()
+                self.config.per_minute.get(provider),
+                self.config.per_day.get(provider),
+                time.time(),
+                self.config.window_seconds,
             )
 
     def respond(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, dict, object]:
@@ -313,7 +319,9 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             provider = _provider_of(parts.path) or "unknown"
             fault = emulator._take_fault(provider, parts.path)
             if fault and fault.delay:
+                emulator.in_flight.append(parts.path)
                 time.sleep(fault.delay)
+                emulator.in_flight.remove(parts.path)
             if fault and fault.body is not None:
                 status, extra, body = fault.status, fault.headers, fault.body
             else:

@@ -1,0 +1,38 @@
+"""The backfill flow: load a date range for one provider, resumably, then rebuild the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+
+from extract.backfill import Backfill
+from extract.settings import Settings
+from flows.offline import provider_settings
+from flows.summary import RunSummary
+from flows.tasks import backfill as backfill_task
+from flows.tasks import collect, run_transform
+
+
+@flow(name="market-elt-backfill", log_prints=True)
+def backfill(
+    provider: str,
+    start: dt.date,
+    end: dt.date,
+    assets: list[str] | None = None,
+    limit: int | None = None,
+    offline: bool = False,
+    transform: bool = True,
+) -> RunSummary:
+    """Backfill [start, end] for `assets` (default: every active asset of the provider).
+    Rerunning the same range after a crash or Ctrl-C skips the assets already finished."""
+    summary = RunSummary()
+    window = Backfill(start, end)
+    with provider_settings(Settings.from_env(), offline) as settings:
+        state = backfill_task(provider, settings, window, assets, limit, return_state=True)
+        collect(summary, provider, state)
+    if transform:
+        run_transform(settings, summary)
+    print(summary.text())
+    summary.raise_if_failed()
+    return summary

@@ -1,0 +1,59 @@
+"""Prefect tasks shared by the flows: small, re-runnable steps."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+
+from extract.backfill import Backfill
+from extract.pipeline import backfill_provider, extract_provider
+from extract.report import ProviderReport
+from extract.settings import Settings
+from flows.dbt import DbtSummary, invoke_dbt
+from flows.summary import RunSummary
+from flows.warehouse import marts_summary
+
+
+@task(retries=2, retry_delay_seconds=5, task_run_name="extract-{provider}")
+def extract(provider: str, settings: Settings) -> ProviderReport:
+    """Extract and load one provider. Retried only when loading itself failed: per-asset
+    failures are already isolated in the report, and merges make a retry idempotent."""
+    report = extract_provider(provider, settings)
+    get_run_logger().info(report.summary_line())
+    return report
+
+
+@task(retries=1, retry_delay_seconds=5, task_run_name="backfill-{provider}")
+def backfill(
+    provider: str, settings: Settings, window: Backfill, assets: list[str] | None, limit: int | None
+) -> ProviderReport:
+    """Resumable: a retry (or a rerun after a crash) skips the assets already finished."""
+    report = backfill_provider(provider, settings, window, assets=assets, limit=limit)
+    get_run_logger().info(report.summary_line())
+    return report
+
+
+@task(task_run_name="dbt-{label}")
+def dbt(command: list[str], settings: Settings, label: str) -> DbtSummary:
+    summary = invoke_dbt(command, settings)
+    get_run_logger().info(summary.line())
+    return summary
+
+
+def collect(summary: RunSummary, provider: str, state) -> None:
+    """Add a finished extract task's report, or its crash, to the summary."""
+    if state.is_completed():
+        summary.providers.append(state.result())
+    else:
+        summary.errors.append(f"{provider}: extract failed: {state.message}")
+
+
+def run_transform(settings: Settings, summary: RunSummary) -> None:
+    """dbt seed + run, then dbt test; a failing step stops the steps after it."""
+    for label, command in (("seed", ["seed"]), ("run", ["run"]), ("test", ["test"])):
+        state = dbt(command, settings, label, return_state=True)
+        if not state.is_completed():
+            summary.errors.append(str(state.message))
+            return
+        summary.dbt.append(state.result())
+    summary.marts, problems = marts_summary(settings)
+    summary.errors.extend(problems)
