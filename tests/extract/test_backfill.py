@@ -71,7 +71,8 @@ import datetime as dt, sys
 from extract.backfill import Backfill
 from extract.pipeline import backfill_provider
 from extract.settings import Settings
-report = backfill_provider("coingecko", Settings.from_env(), Backfill(dt.date.fromisoformat(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])))
+window = Backfill(dt.date.fromisoformat(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
+report = backfill_provider("coingecko", Settings.from_env(), window)
 print(report.summary_line())
 """
 
