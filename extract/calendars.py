@@ -138,3 +138,28 @@ def last_completed_session(now_utc: dt.datetime) -> dt.date:
     if is_nyse_session(today) and local.time() >= SESSION_CLOSE:
         return today
     return previous_nyse_session(today)
+
+
+SEED_FIRST_YEAR, SEED_LAST_YEAR = 2000, 2040
+
+
+def holiday_seed_rows() -> list[tuple[str, str]]:
+    """(date, name) of every NYSE full-day closure for dbt's `nyse_holidays` seed."""
+    holidays = nyse_holidays(SEED_FIRST_YEAR, SEED_LAST_YEAR)
+    return [(day.isoformat(), name) for day, name in sorted(holidays.items())]
+
+
+def write_holiday_seed(path) -> None:
+    """Regenerate dbt_project/seeds/nyse_holidays.csv (`python -m extract.calendars`)."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["holiday_date", "holiday_name"])
+        writer.writerows(holiday_seed_rows())
+
+
+if __name__ == "__main__":
+    from extract.settings import DBT_PROJECT_DIR
+
+    write_holiday_seed(DBT_PROJECT_DIR / "seeds" / "nyse_holidays.csv")

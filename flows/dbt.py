@@ -14,6 +14,7 @@ from dbt.cli.main import dbtRunner
 from extract.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+SAMPLE_ROWS = 5
 
 
 class DbtCommandError(RuntimeError):
@@ -53,8 +54,27 @@ def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
         status = str(node_result.status).lower()
         summary.counts[status] = summary.counts.get(status, 0) + 1
         if status in FAILED_STATUSES:
-            summary.failures.append(f"{node_result.node.name}: {node_result.message}")
+            summary.failures.append(
+                f"{node_result.node.name}: {node_result.message}{_failing_rows(node_result, settings)}"
+            )
     if not result.success:
         detail = "; ".join(summary.failures) or str(result.exception)
         raise DbtCommandError(f"dbt {summary.command} failed: {detail}")
     return summary
+
+
+def _failing_rows(node_result, settings: Settings) -> str:
+    """The first rows a failed data test returned (asset, day, values), so the failure says
+    what is wrong where without opening the warehouse."""
+    node = node_result.node
+    sql = getattr(node, "compiled_code", None)
+    if getattr(node, "resource_type", None) != "test" or not sql or str(node_result.status).lower() != "fail":
+        return ""
+    from flows.warehouse import columns_and_rows
+
+    try:
+        columns, rows = columns_and_rows(settings, f"select * from ({sql}) as failing limit {SAMPLE_ROWS}")
+    except Exception as exc:  # noqa: BLE001 - the failure itself is reported either way
+        return f" (failing rows unavailable: {exc})"
+    shown = "; ".join(", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True)) for row in rows)
+    return f" -- e.g. {shown}"

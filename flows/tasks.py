@@ -47,9 +47,20 @@ def collect(summary: RunSummary, provider: str, state) -> None:
         summary.errors.append(f"{provider}: extract failed: {state.message}")
 
 
+TRANSFORM_STEPS = (
+    ("seed", ["seed"]),
+    ("run", ["run"]),
+    ("test", ["test"]),
+    # Write-audit-publish: reached only when every error-severity test passed.
+    ("publish", ["run-operation", "publish_marts"]),
+)
+
+
 def run_transform(settings: Settings, summary: RunSummary) -> None:
-    """dbt seed + run, then dbt test; a failing step stops the steps after it."""
-    for label, command in (("seed", ["seed"]), ("run", ["run"]), ("test", ["test"])):
+    """dbt seed, run and test in the audit schema, then publish the marts; a failing step
+    stops the steps after it, so a failed gate leaves the published marts as they were.
+    Source freshness (on dlt's load times) is reported last."""
+    for label, command in TRANSFORM_STEPS:
         state = dbt(command, settings, label, return_state=True)
         if not state.is_completed():
             summary.errors.append(str(state.message))
@@ -57,3 +68,8 @@ def run_transform(settings: Settings, summary: RunSummary) -> None:
         summary.dbt.append(state.result())
     summary.marts, problems = marts_summary(settings)
     summary.errors.extend(problems)
+    freshness = dbt(["source", "freshness"], settings, "freshness", return_state=True)
+    if freshness.is_completed():
+        summary.dbt.append(freshness.result())
+    else:
+        summary.errors.append(str(freshness.message))

@@ -29,6 +29,10 @@ order by a.asset_type
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:
+    return columns_and_rows(settings, sql)[1]
+
+
+def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
     if settings.destination == "postgres":
         connection = psycopg2.connect(
             host=os.environ.get("PGHOST", "localhost"),
@@ -39,11 +43,12 @@ def query(settings: Settings, sql: str) -> list[tuple]:
         )
         with contextlib.closing(connection), connection.cursor() as cursor:
             cursor.execute(sql)
-            return cursor.fetchall()
+            return [d[0] for d in cursor.description], cursor.fetchall()
     # Not read_only: dbt-duckdb keeps its own read-write connection open in this process, and
     # DuckDB refuses a second connection to the same file with a different configuration.
     with duckdb.connect(str(settings.duckdb_path)) as connection:
-        return connection.execute(sql).fetchall()
+        cursor = connection.execute(sql)
+        return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def marts_summary(settings: Settings) -> tuple[list[str], list[str]]:

@@ -291,3 +291,13 @@ def test_yahoo_recorded_payload_has_one_bar_per_session() -> None:
     days = [dt.datetime.fromtimestamp(ts, tz=new_york).date() for ts in timestamps]
     # The request's end bound is exclusive: Monday 2022-01-31 is not included.
     assert days == nyse_sessions(D(2021, 2, 1), D(2022, 1, 28))
+
+
+def test_the_dbt_holiday_seed_is_generated_from_this_module(tmp_path):
+    from extract.calendars import write_holiday_seed
+    from extract.settings import DBT_PROJECT_DIR
+
+    write_holiday_seed(tmp_path / "nyse_holidays.csv")
+    committed = (DBT_PROJECT_DIR / "seeds" / "nyse_holidays.csv").read_text()
+    assert committed == (tmp_path / "nyse_holidays.csv").read_text(), "run `python -m extract.calendars`"
+    assert "2022-06-20,Juneteenth" in committed

@@ -8,7 +8,7 @@ assets as (
 
 crypto_bars as (
 
-    select * from {{ ref('int_crypto_bars_aggregated') }}
+    select * from {{ ref('int_crypto_bars_unioned') }}
 
 ),
 

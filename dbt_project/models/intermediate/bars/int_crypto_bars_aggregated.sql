@@ -60,6 +60,7 @@ final as (
         high,
         low,
         close,
+        volume_24h_usd,
         volume_24h_usd / close as volume,
         n_points,
         'coingecko_hourly' as source,

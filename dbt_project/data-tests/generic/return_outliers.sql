@@ -1,0 +1,48 @@
+{#
+    One-day log returns further than `zscore` standard deviations from the mean of the
+    asset's previous `window` returns (at least 20 of them). Meant as a warning: real
+    markets have such days, and an analyst should look at them.
+#}
+{% test return_outliers(model, zscore, window) %}
+
+with
+
+bars as (
+
+    select
+        asset_id,
+        date,
+        close,
+        ln(close / lag(close) over (partition by asset_id order by date)) as log_return
+
+    from {{ model }}
+
+),
+
+scored as (
+
+    select
+        *,
+        avg(log_return) over previous_returns as mean_return,
+        stddev_samp(log_return) over previous_returns as stddev_return,
+        count(log_return) over previous_returns as n_returns
+
+    from bars
+    window previous_returns as (partition by asset_id order by date rows between {{ window }} preceding and 1 preceding)
+
+)
+
+select
+    asset_id,
+    date,
+    log_return,
+    mean_return,
+    stddev_return
+
+from scored
+where
+    n_returns >= 20
+    and stddev_return > 0
+    and abs(log_return - mean_return) > {{ zscore }} * stddev_return
+
+{% endtest %}

@@ -1,0 +1,17 @@
+{#
+    The source relation, or an empty relation with the given columns when dlt never created
+    the table (e.g. `coingecko_ohlc` exists only once a pro key has been used). Keeps models
+    buildable on every plan without a branch per plan in the DAG.
+#}
+{% macro source_or_empty(source_name, table_name, columns) %}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if execute and load_relation(relation) is none -%}
+        (select
+        {%- for name, data_type in columns.items() %}
+            cast(null as {{ data_type }}) as {{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+        where 1 = 0)
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{% endmacro %}

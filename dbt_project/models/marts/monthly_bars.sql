@@ -1,0 +1,1 @@
+{{ aggregate_bars(ref('daily_bars'), 'month') }}

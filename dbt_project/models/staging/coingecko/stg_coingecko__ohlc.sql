@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select * from {{ source_or_empty('coingecko', 'coingecko_ohlc', {
+        'coin_id': 'varchar', 'candle_date': 'date', 'open': 'double precision', 'high': 'double precision',
+        'low': 'double precision', 'close': 'double precision', '_dlt_load_id': 'varchar'
+    }) }}
+
+),
+
+renamed as (
+
+    select
+        coin_id as coingecko_id,
+        candle_date,
+        cast(open as double precision) as open,
+        cast(high as double precision) as high,
+        cast(low as double precision) as low,
+        cast(close as double precision) as close,
+        _dlt_load_id as load_id
+
+    from source
+
+)
+
+select * from renamed
