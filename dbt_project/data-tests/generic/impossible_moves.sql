@@ -6,6 +6,12 @@
 
 with
 
+assets as (
+
+    select * from {{ ref('dim_assets') }}
+
+),
+
 bars as (
 
     select
@@ -19,15 +25,17 @@ bars as (
 )
 
 select
-    asset_id,
-    date,
-    previous_close,
-    close,
-    close / previous_close as ratio
+    assets.symbol,
+    bars.date,
+    bars.previous_close,
+    bars.close,
+    bars.close / bars.previous_close as ratio
 
 from bars
+inner join assets
+    on bars.asset_id = assets.asset_id
 where
-    close > {{ max_ratio }} * previous_close
-    or close * {{ max_ratio }} < previous_close
+    bars.close > {{ max_ratio }} * bars.previous_close
+    or bars.close * {{ max_ratio }} < bars.previous_close
 
 {% endtest %}

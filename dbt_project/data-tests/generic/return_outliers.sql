@@ -7,6 +7,12 @@
 
 with
 
+assets as (
+
+    select * from {{ ref('dim_assets') }}
+
+),
+
 bars as (
 
     select
@@ -33,16 +39,18 @@ scored as (
 )
 
 select
-    asset_id,
-    date,
-    log_return,
-    mean_return,
-    stddev_return
+    assets.symbol,
+    scored.date,
+    scored.log_return,
+    scored.mean_return,
+    scored.stddev_return
 
 from scored
+inner join assets
+    on scored.asset_id = assets.asset_id
 where
-    n_returns >= 20
-    and stddev_return > 0
-    and abs(log_return - mean_return) > {{ zscore }} * stddev_return
+    scored.n_returns >= 20
+    and scored.stddev_return > 0
+    and abs(scored.log_return - scored.mean_return) > {{ zscore }} * scored.stddev_return
 
 {% endtest %}
