@@ -10,7 +10,7 @@
         {%- for name, data_type in columns.items() %}
             cast(null as {{ data_type }}) as {{ name }}{{ "," if not loop.last }}
         {%- endfor %}
-        where 1 = 0)
+        where 1 = 0) as {{ table_name }}
     {%- else -%}
         {{ relation }}
     {%- endif -%}
