@@ -15,13 +15,13 @@ assets as (
 final as (
 
     select
-        asset_id,
-        symbol,
-        name,
-        asset_type,
-        coingecko_id,
-        alpha_vantage_symbol,
-        is_active
+        cast(asset_id as integer) as asset_id,
+        cast(symbol as text) as symbol,
+        cast(name as text) as name,
+        cast(asset_type as text) as asset_type,
+        cast(coingecko_id as text) as coingecko_id,
+        cast(alpha_vantage_symbol as text) as alpha_vantage_symbol,
+        cast(is_active as boolean) as is_active
 
     from assets
 

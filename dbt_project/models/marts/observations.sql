@@ -27,17 +27,17 @@ fear_greed as (
 market_metrics as (
 
     {%- for metric in var('coingecko_market_metrics') %}
-    select
-        coingecko_id,
-        snapshot_date as date,
-        '{{ metric }}' as metric,
-        {{ metric }} as value,
-        load_id
-    from markets
-    where {{ metric }} is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            coingecko_id,
+            snapshot_date as date,
+            '{{ metric }}' as metric,
+            {{ metric }} as value,
+            load_id
+        from markets
+        where {{ metric }} is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -72,11 +72,25 @@ market_wide_observations as (
 
 ),
 
-final as (
+unioned as (
 
     select * from asset_observations
     union all
     select * from market_wide_observations
+
+),
+
+final as (
+
+    select
+        cast(asset_id as integer) as asset_id,
+        cast(date as date) as date,
+        cast(metric as text) as metric,
+        cast(value as double precision) as value,
+        cast(source as text) as source,
+        cast(load_id as text) as load_id
+
+    from unioned
 
 )
 

@@ -20,7 +20,7 @@ pivoted as (
         asset_id,
         date,
         {%- for metric in metrics %}
-        max(case when metric = '{{ metric }}' then value end) as {{ metric }},
+            max(case when metric = '{{ metric }}' then value end) as {{ metric }},
         {%- endfor %}
         count(*) as n_metrics
 

@@ -66,8 +66,8 @@ final as (
         case when has_corporate_actions then split_adjustment else 1.0 end as price_factor,
         case when has_corporate_actions then split_adjustment else 1.0 end as volume_factor,
         {%- else %}
-        case when has_corporate_actions then split_adjustment * dividend_adjustment else 1.0 end as price_factor,
-        case when has_corporate_actions then split_adjustment else 1.0 end as volume_factor,
+            case when has_corporate_actions then split_adjustment * dividend_adjustment else 1.0 end as price_factor,
+            case when has_corporate_actions then split_adjustment else 1.0 end as volume_factor,
         {%- endif %}
         open as raw_open,
         high as raw_high,

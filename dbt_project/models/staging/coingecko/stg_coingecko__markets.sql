@@ -13,7 +13,7 @@ renamed as (
         snapshot_date,
         last_updated,
         {%- for metric in var('coingecko_market_metrics') %}
-        cast({{ metric }} as double precision) as {{ metric }},
+            cast({{ metric }} as double precision) as {{ metric }},
         {%- endfor %}
         _dlt_load_id as load_id
 
