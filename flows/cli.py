@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from extract.settings import quiet_environment
 
@@ -35,6 +36,20 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--offline", action="store_true", help="serve the provider from the bundled emulator")
     backfill.add_argument("--no-transform", action="store_true", help="skip dbt after loading")
     commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
+    export = commands.add_parser("export", help="write marts to Parquet partitioned by symbol/year/month")
+    export.add_argument("--out", type=Path, default=Path("data/export"), help="directory (default data/export)")
+    export.add_argument(
+        "--marts",
+        nargs="+",
+        default=["daily_bars", "daily_features", "observations"],
+        metavar="MART",
+        help="marts to export (default daily_bars daily_features observations)",
+    )
+    chart = commands.add_parser("chart", help="PNG of one asset: close, SMA 50/200, Bollinger bands, RSI 14")
+    chart.add_argument("symbol", help="a symbol of the assets mart, e.g. BTC")
+    chart.add_argument("--out", type=Path, help="PNG path (default data/charts/<SYMBOL>.png)")
+    commands.add_parser("docs", help="generate the dbt docs site (catalog of the configured warehouse)")
+    commands.add_parser("serve", help="run prefect.yaml's schedules in this process until Ctrl-C (no worker needed)")
     emulator = commands.add_parser("emulator", help="serve the provider emulator until Ctrl-C (analysts' sandbox)")
     emulator.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     return parser
@@ -45,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve_emulator(args.port)
+    if args.command in ("export", "chart", "docs", "serve"):
+        return _operations(args)
     # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them.
     from flows.backfill import backfill
     from flows.daily import daily
@@ -60,6 +77,35 @@ def main(argv: list[str] | None = None) -> int:
             daily(offline=args.offline, providers=args.providers, transform=args.command == "run")
     except RunFailedError:
         return 1
+    return 0
+
+
+def _operations(args: argparse.Namespace) -> int:
+    """export, chart, docs, serve: each reads the configured warehouse or prefect.yaml."""
+    from extract.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        if args.command == "export":
+            from flows.export import export_marts
+
+            print("\n".join(export_marts(settings, args.out, args.marts).lines()))
+        elif args.command == "chart":
+            from flows.chart import chart
+
+            print(chart(settings, args.symbol, args.out or Path("data/charts") / f"{args.symbol.upper()}.png"))
+        elif args.command == "docs":
+            from flows.docs import build_docs
+
+            index = build_docs(settings)
+            print(f"dbt docs: {index.parent / 'static_index.html'} opens from disk; {index} needs `dbt docs serve`")
+        else:
+            from flows.deployments import serve_all
+
+            serve_all()
+    except (ValueError, LookupError, FileNotFoundError) as exc:
+        print(f"market-elt {args.command}: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

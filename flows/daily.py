@@ -7,21 +7,44 @@ anything failed, so schedulers and the CLI see a non-zero outcome.
 
 from __future__ import annotations
 
-from prefect import flow
+import datetime as dt
 
+from prefect import flow, get_run_logger
+
+from extract.calendars import NEW_YORK, is_nyse_session, nyse_holidays
 from extract.pipeline import PROVIDERS
 from extract.settings import Settings
 from flows.offline import provider_settings
 from flows.summary import RunSummary
 from flows.tasks import collect, extract, run_transform
 
+NYSE_PROVIDERS = ("alpha_vantage",)
+
 
 @flow(name="market-elt-daily", log_prints=True)
-def daily(offline: bool = False, providers: list[str] | None = None, transform: bool = True) -> RunSummary:
-    """Extract -> dbt seed/run -> dbt test. `offline` serves every provider from the emulator."""
+def daily(
+    offline: bool = False,
+    providers: list[str] | None = None,
+    transform: bool = True,
+    skip_closed_nyse_days: bool = False,
+    as_of: dt.date | None = None,
+) -> RunSummary:
+    """Extract -> dbt seed/run/test -> publish. `offline` serves every provider from the
+    emulator. With `skip_closed_nyse_days` (the equities schedule), equity providers are
+    skipped when New York's `as_of` day (default: today) is not an NYSE session, and a run
+    left with nothing to do ends cleanly without touching the warehouse."""
     summary = RunSummary()
+    providers = list(PROVIDERS if providers is None else providers)
+    day = as_of or dt.datetime.now(NEW_YORK).date()
+    if skip_closed_nyse_days and not is_nyse_session(day):
+        closed = nyse_holidays(day.year, day.year).get(day, "weekend")
+        skipped = [p for p in providers if p in NYSE_PROVIDERS]
+        providers = [p for p in providers if p not in NYSE_PROVIDERS]
+        get_run_logger().info(f"NYSE closed on {day} ({closed}): skipping {', '.join(skipped) or 'nothing'}")
+        if not providers:
+            return summary
     with provider_settings(Settings.from_env(), offline) as settings:
-        for provider in PROVIDERS if providers is None else providers:
+        for provider in providers:
             collect(summary, provider, extract(provider, settings, return_state=True))
     if transform:
         run_transform(settings, summary)

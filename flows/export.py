@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -31,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import psycopg2
 
 from extract.settings import Settings
+from flows.warehouse import postgres_connection
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ def _warehouse_as_duckdb(settings: Settings, marts: Sequence[str]) -> Iterator[d
 
 def _load_from_postgres(connection: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
     """Copy the existing ones among `tables` from Postgres into in-memory DuckDB tables."""
-    with contextlib.closing(_postgres_connection()) as pg, pg.cursor() as cursor, tempfile.TemporaryDirectory() as tmp:
+    with contextlib.closing(postgres_connection()) as pg, pg.cursor() as cursor, tempfile.TemporaryDirectory() as tmp:
         pg.set_client_encoding("UTF8")
         cursor.execute("set time zone 'UTC'")
         cursor.execute(EXISTING_TABLES_SQL)
@@ -166,17 +165,6 @@ def _load_from_postgres(connection: duckdb.DuckDBPyConnection, tables: Sequence[
                 f"create table {_quote_identifier(table)} as select * from read_csv({_quote_literal(csv_path)},"
                 f" header = false, columns = {{{struct}}}, allow_quoted_nulls = false)"
             )
-
-
-def _postgres_connection():
-    """The Postgres warehouse, from the libpq variables (same defaults as flows.warehouse)."""
-    return psycopg2.connect(
-        host=os.environ.get("PGHOST", "localhost"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD"),
-        dbname=os.environ.get("PGDATABASE", "postgres"),
-    )
 
 
 def _quote_identifier(name: str) -> str:

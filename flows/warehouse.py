@@ -32,15 +32,20 @@ def query(settings: Settings, sql: str) -> list[tuple]:
     return columns_and_rows(settings, sql)[1]
 
 
+def postgres_connection():
+    """A psycopg2 connection to the Postgres warehouse named by the libpq variables."""
+    return psycopg2.connect(
+        host=os.environ.get("PGHOST", "localhost"),
+        port=os.environ.get("PGPORT", "5432"),
+        user=os.environ.get("PGUSER", "postgres"),
+        password=os.environ.get("PGPASSWORD"),
+        dbname=os.environ.get("PGDATABASE", "postgres"),
+    )
+
+
 def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
     if settings.destination == "postgres":
-        connection = psycopg2.connect(
-            host=os.environ.get("PGHOST", "localhost"),
-            port=os.environ.get("PGPORT", "5432"),
-            user=os.environ.get("PGUSER", "postgres"),
-            password=os.environ.get("PGPASSWORD"),
-            dbname=os.environ.get("PGDATABASE", "postgres"),
-        )
+        connection = postgres_connection()
         with contextlib.closing(connection), connection.cursor() as cursor:
             cursor.execute(sql)
             return [d[0] for d in cursor.description], cursor.fetchall()

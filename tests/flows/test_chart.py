@@ -34,7 +34,8 @@ def warehouse(tmp_path) -> Settings:
     ]
     with duckdb.connect(str(path)) as connection:
         connection.execute(
-            "create table assets (asset_id integer, symbol varchar, name varchar, asset_type varchar, is_active boolean)"
+            "create table assets (asset_id integer, symbol varchar, name varchar, asset_type varchar,"
+            " is_active boolean)"
         )
         connection.execute("insert into assets values (1, 'BTC', 'Bitcoin', 'crypto', true)")
         connection.execute("insert into assets values (2, 'ETH', 'Ethereum', 'crypto', true)")

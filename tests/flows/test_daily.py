@@ -74,3 +74,14 @@ def test_offline_flow_fills_the_marts_and_a_second_run_adds_no_duplicates(target
     assert again.ok, again.text()
     assert _table_counts(settings) == first
     assert "daily_bars crypto: 6/6 active assets" in again.text()
+
+
+def test_the_equities_schedule_exits_cleanly_on_an_nyse_holiday(flow_env, emulator, monkeypatch):
+    for name, value in emulator.environ().items():
+        monkeypatch.setenv(name, value)
+    good_friday = dt.date(2026, 4, 3)
+    calls = emulator.calls()
+    summary = daily(providers=["alpha_vantage"], skip_closed_nyse_days=True, as_of=good_friday)
+    assert summary.ok and summary.providers == [] and summary.dbt == []
+    assert emulator.calls() == calls, "no provider was called"
+    assert not (flow_env / "warehouse.duckdb").exists(), "the warehouse was not touched"

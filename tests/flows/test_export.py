@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from pathlib import Path
 
 import duckdb
@@ -16,13 +17,14 @@ from extract.pipeline import PROVIDERS, extract_provider
 from extract.settings import Settings
 from flows.dbt import invoke_dbt
 from flows.export import MARKET_SYMBOL, export_marts
+from flows.tasks import TRANSFORM_STEPS
 from flows.warehouse import query
 
 START = dt.date(2024, 12, 20)  # crosses a year and two month boundaries
 N_DAYS = 45
 ASSETS = [(1, "BTC"), (2, "PEPE"), (3, "AAPL")]  # AAPL has no rows: no partition for it
 BARS = [
-    (asset_id, START + dt.timedelta(days=i), price * (1 + i / 100), "src" if i % 2 else "", i % 3 == 0)
+    (asset_id, START + dt.timedelta(days=i), price * (1 + i / 100), ("", "src", None)[i % 3], i % 2 == 0)
     for asset_id, price in ((1, 97_000.5), (2, 1.234567891e-9))
     for i in range(N_DAYS)
 ]
@@ -34,7 +36,8 @@ OBSERVATIONS = [
 
 DDL = [
     "create table assets (asset_id integer, symbol varchar(32))",
-    "create table daily_bars (asset_id integer, date date, close double precision, source varchar, adjusted_flag boolean)",
+    "create table daily_bars (asset_id integer, date date, close double precision, source varchar,"
+    " adjusted_flag boolean)",
     "create table observations (asset_id integer, date date, metric varchar, value double precision)",
 ]
 
@@ -83,6 +86,7 @@ def duckdb_warehouse(tmp_path) -> Settings:
 
 
 def test_export_round_trips_partitions_and_skips_missing_marts(duckdb_warehouse, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="flows.export")
     out = tmp_path / "export"
     report = export_marts(duckdb_warehouse, out)
     assert report.rows == {"daily_bars": len(BARS), "observations": len(OBSERVATIONS)}
@@ -139,17 +143,17 @@ def test_export_from_postgres(postgres_settings, pg_env, tmp_path):
 @pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_export_of_the_real_marts(target, tmp_path, request):
     settings = request.getfixturevalue("duckdb_settings" if target == "dev" else "postgres_settings")
-    dbt_target = tmp_path / "dbt-target"  # not the project's target/, which other runs use
     for provider in PROVIDERS:
         assert extract_provider(provider, settings).ok
-    invoke_dbt(["seed", "--target-path", str(dbt_target)], settings)
-    invoke_dbt(["run", "--target-path", str(dbt_target)], settings)
+    for _, command in TRANSFORM_STEPS:  # the flow's seed, run, test, publish; outside Prefect
+        invoke_dbt([*command, "--target-path", str(tmp_path / "dbt-target")], settings)
     out = tmp_path / "export"
 
     export_marts(settings, out)
     report = export_marts(settings, out)
 
-    for mart in ("daily_bars", "observations"):
+    assert {"daily_bars", "observations"} <= set(report.rows)
+    for mart in report.rows:  # daily_features too, once it is built
         assert report.rows[mart] == query(settings, f"select count(*) from {mart}")[0][0] > 0
         exported = _read_back(out, mart, "count(*), count(distinct symbol)")[0]
         assert exported[0] == report.rows[mart]
