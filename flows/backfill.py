@@ -11,7 +11,7 @@ from extract.settings import Settings
 from flows.offline import provider_settings
 from flows.summary import RunSummary
 from flows.tasks import backfill as backfill_task
-from flows.tasks import collect, run_transform
+from flows.tasks import collect, finish, run_transform
 
 
 @flow(name="market-elt-backfill", log_prints=True)
@@ -26,13 +26,11 @@ def backfill(
 ) -> RunSummary:
     """Backfill [start, end] for `assets` (default: every active asset of the provider).
     Rerunning the same range after a crash or Ctrl-C skips the assets already finished."""
-    summary = RunSummary()
+    summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     window = Backfill(start, end)
     with provider_settings(Settings.from_env(), offline) as settings:
         state = backfill_task(provider, settings, window, assets, limit, return_state=True)
         collect(summary, provider, state)
     if transform:
         run_transform(settings, summary)
-    print(summary.text())
-    summary.raise_if_failed()
-    return summary
+    return finish(settings, summary, "backfill", started)

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     chart.add_argument("symbol", help="a symbol of the assets mart, e.g. BTC")
     chart.add_argument("--out", type=Path, help="PNG path (default data/charts/<SYMBOL>.png)")
     commands.add_parser("docs", help="generate the dbt docs site (catalog of the configured warehouse)")
+    status = commands.add_parser("status", help="runbook view: latest bars, missing sessions, last runs, freshness")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--runs", type=int, default=10, help="how many run-log rows to show (default 10)")
     commands.add_parser("serve", help="run prefect.yaml's schedules in this process until Ctrl-C (no worker needed)")
     emulator = commands.add_parser("emulator", help="serve the provider emulator until Ctrl-C (analysts' sandbox)")
     emulator.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve_emulator(args.port)
-    if args.command in ("export", "chart", "docs", "serve"):
+    if args.command in ("export", "chart", "docs", "serve", "status"):
         return _operations(args)
     # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them.
     from flows.backfill import backfill
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _operations(args: argparse.Namespace) -> int:
-    """export, chart, docs, serve: each reads the configured warehouse or prefect.yaml."""
+    """export, chart, docs, status, serve: each reads the configured warehouse or prefect.yaml."""
     from extract.settings import Settings
 
     settings = Settings.from_env()
@@ -94,6 +97,14 @@ def _operations(args: argparse.Namespace) -> int:
             from flows.chart import chart
 
             print(chart(settings, args.symbol, args.out or Path("data/charts") / f"{args.symbol.upper()}.png"))
+        elif args.command == "status":
+            from flows.status import as_json, collect_status, render
+
+            report = collect_status(settings, runs=args.runs)
+            if args.json:
+                print(as_json(report))
+            else:
+                render(report)
         elif args.command == "docs":
             from flows.docs import build_docs
 

@@ -16,7 +16,7 @@ from extract.pipeline import PROVIDERS
 from extract.settings import Settings
 from flows.offline import provider_settings
 from flows.summary import RunSummary
-from flows.tasks import collect, extract, run_transform
+from flows.tasks import collect, extract, finish, run_transform
 
 NYSE_PROVIDERS = ("alpha_vantage",)
 
@@ -33,7 +33,7 @@ def daily(
     emulator. With `skip_closed_nyse_days` (the equities schedule), equity providers are
     skipped when New York's `as_of` day (default: today) is not an NYSE session, and a run
     left with nothing to do ends cleanly without touching the warehouse."""
-    summary = RunSummary()
+    summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     providers = list(PROVIDERS if providers is None else providers)
     day = as_of or dt.datetime.now(NEW_YORK).date()
     if skip_closed_nyse_days and not is_nyse_session(day):
@@ -48,6 +48,4 @@ def daily(
             collect(summary, provider, extract(provider, settings, return_state=True))
     if transform:
         run_transform(settings, summary)
-    print(summary.text())
-    summary.raise_if_failed()
-    return summary
+    return finish(settings, summary, "daily", started)

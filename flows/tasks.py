@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
+import datetime as dt
+
+from prefect import get_run_logger, runtime, task
+from prefect.cache_policies import NO_CACHE
 
 from extract.backfill import Backfill
 from extract.pipeline import backfill_provider, extract_provider
 from extract.report import ProviderReport
 from extract.settings import Settings
 from flows.dbt import DbtSummary, invoke_dbt
+from flows.runlog import record_run
 from flows.summary import RunSummary
 from flows.warehouse import marts_summary
 
 
-@task(retries=2, retry_delay_seconds=5, task_run_name="extract-{provider}")
+# Inputs hold locks and live connections: nothing here is cacheable.
+@task(retries=2, retry_delay_seconds=5, task_run_name="extract-{provider}", cache_policy=NO_CACHE)
 def extract(provider: str, settings: Settings) -> ProviderReport:
     """Extract and load one provider. Retried only when loading itself failed: per-asset
     failures are already isolated in the report, and merges make a retry idempotent."""
@@ -22,7 +27,7 @@ def extract(provider: str, settings: Settings) -> ProviderReport:
     return report
 
 
-@task(retries=1, retry_delay_seconds=5, task_run_name="backfill-{provider}")
+@task(retries=1, retry_delay_seconds=5, task_run_name="backfill-{provider}", cache_policy=NO_CACHE)
 def backfill(
     provider: str, settings: Settings, window: Backfill, assets: list[str] | None, limit: int | None
 ) -> ProviderReport:
@@ -32,7 +37,7 @@ def backfill(
     return report
 
 
-@task(task_run_name="dbt-{label}")
+@task(task_run_name="dbt-{label}", cache_policy=NO_CACHE)
 def dbt(command: list[str], settings: Settings, label: str) -> DbtSummary:
     summary = invoke_dbt(command, settings)
     get_run_logger().info(summary.line())
@@ -73,3 +78,19 @@ def run_transform(settings: Settings, summary: RunSummary) -> None:
         summary.dbt.append(freshness.result())
     else:
         summary.errors.append(str(freshness.message))
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def log_run(settings: Settings, summary: RunSummary, flow: str, started: dt.datetime) -> None:
+    """Append this run's rows to ops.run_log (after the outcome is known, before raising)."""
+    record_run(settings, summary, flow, started, runtime.flow_run.id)
+
+
+def finish(settings: Settings, summary: RunSummary, flow: str, started: dt.datetime) -> RunSummary:
+    """Print the summary, write the run log, and fail the flow run if anything failed."""
+    print(summary.text())
+    state = log_run(settings, summary, flow, started, return_state=True)
+    if not state.is_completed():
+        summary.errors.append(f"run log not written: {state.message}")
+    summary.raise_if_failed()
+    return summary

@@ -18,21 +18,6 @@ LATEST_IBM = (
 )
 
 
-@pytest.fixture
-def live_env(tmp_path, monkeypatch, prefect_harness, emulator):
-    """Run the flow against the session's emulator as if it were the real providers."""
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", "20")
-    monkeypatch.setenv("ALPHAVANTAGE_API_KEY", "test-key")
-    for name, value in emulator.environ().items():
-        monkeypatch.setenv(name, value)
-    for provider in ("COINGECKO", "ALPHAVANTAGE", "FEAR_GREED"):
-        monkeypatch.setenv(f"{provider}_CALLS_PER_MINUTE", "unlimited")
-        monkeypatch.setenv(f"{provider}_CALLS_PER_DAY", "unlimited")
-    return emulator
-
-
 def test_an_impossible_move_blocks_publication_and_names_asset_and_day(live_env):
     assert daily(providers=list(PROVIDERS)).ok
     settings = Settings.from_env()

@@ -1,7 +1,8 @@
 {#
     The source relation, or an empty relation with the given columns when dlt never created
-    the table (e.g. `coingecko_ohlc` exists only once a pro key has been used). Keeps models
-    buildable on every plan without a branch per plan in the DAG.
+    the table: `coingecko_ohlc` exists only once a pro key has been used, and a provider that
+    was down on a warehouse's first run has no tables yet. The other providers' marts still
+    build and publish; the empty ones are reported by the run summary and the gates.
 #}
 {% macro source_or_empty(source_name, table_name, columns) %}
     {%- set relation = source(source_name, table_name) -%}

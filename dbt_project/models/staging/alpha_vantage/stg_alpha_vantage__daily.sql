@@ -2,7 +2,11 @@ with
 
 source as (
 
-    select * from {{ source('alpha_vantage', 'alpha_vantage_daily') }}
+    select * from {{ source_or_empty('alpha_vantage', 'alpha_vantage_daily', {
+        'symbol': 'text', 'date': 'date', 'function': 'text', '_1_open': 'text', '_2_high': 'text',
+        '_3_low': 'text', '_4_close': 'text', '_5_adjusted_close': 'text', '_5_volume': 'text', '_6_volume': 'text',
+        '_7_dividend_amount': 'text', '_8_split_coefficient': 'text', '_dlt_load_id': 'text'
+    }) }}
 
 ),
 

@@ -2,7 +2,10 @@ with
 
 source as (
 
-    select * from {{ source('coingecko', 'coingecko_market_chart') }}
+    select * from {{ source_or_empty('coingecko', 'coingecko_market_chart', {
+        'coin_id': 'text', 'ts': 'bigint', 'point_date': 'date', 'price': 'double precision',
+        'market_cap': 'double precision', 'total_volume': 'double precision', '_dlt_load_id': 'text'
+    }) }}
 
 ),
 

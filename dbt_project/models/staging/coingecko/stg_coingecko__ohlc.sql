@@ -3,8 +3,8 @@ with
 source as (
 
     select * from {{ source_or_empty('coingecko', 'coingecko_ohlc', {
-        'coin_id': 'varchar', 'candle_date': 'date', 'open': 'double precision', 'high': 'double precision',
-        'low': 'double precision', 'close': 'double precision', '_dlt_load_id': 'varchar'
+        'coin_id': 'text', 'candle_date': 'date', 'open': 'double precision', 'high': 'double precision',
+        'low': 'double precision', 'close': 'double precision', '_dlt_load_id': 'text'
     }) }}
 
 ),

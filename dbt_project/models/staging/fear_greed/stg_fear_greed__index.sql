@@ -2,7 +2,9 @@ with
 
 source as (
 
-    select * from {{ source('fear_greed', 'fear_greed_index') }}
+    select * from {{ source_or_empty('fear_greed', 'fear_greed_index', {
+        'index_date': 'date', 'value': 'text', 'value_classification': 'text', '_dlt_load_id': 'text'
+    }) }}
 
 ),
 

@@ -1,0 +1,127 @@
+"""`market-elt status`: the runbook view of the warehouse, for people and (`--json`) machines.
+
+- latest bar date and asset count per asset type (the runbook's own query);
+- active assets missing their calendar's last expected bar (crypto: yesterday UTC, the last
+  complete day; equities: the last NYSE session closed in New York);
+- the last runs and their outcome (ops.run_log);
+- per-source freshness: when each provider's data last landed (dlt load ids of the rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from extract.calendars import last_completed_session
+from extract.settings import Settings
+from flows.warehouse import columns_and_rows
+
+RUNBOOK_SQL = (
+    "SELECT asset_type, MAX(date), COUNT(DISTINCT db.asset_id) FROM daily_bars db "
+    "JOIN assets a ON db.asset_id = a.asset_id GROUP BY asset_type ORDER BY asset_type"
+)
+LAST_BARS_SQL = """
+select a.symbol, a.asset_type, max(db.date) as last_date
+from assets as a
+left join daily_bars as db on a.asset_id = db.asset_id
+where a.is_active
+group by a.symbol, a.asset_type
+order by a.symbol
+"""
+RUNS_SQL = """
+select run_id, flow, provider, started_at, finished_at, status, run_status, calls, rows_loaded, assets_failed,
+    assets_deferred, failures, dbt_pass, dbt_warn, dbt_error, errors
+from ops.run_log
+order by finished_at desc, provider
+limit {limit}
+"""
+# A dlt load id is the Unix time of the load: the newest one among a table's rows is when
+# that provider's data last landed (a run that loaded nothing does not count).
+FRESHNESS_TABLES = {
+    "coingecko": "raw.coingecko_market_chart",
+    "alpha_vantage": "raw.alpha_vantage_daily",
+    "fear_greed": "raw.fear_greed_index",
+}
+FRESHNESS_SQL = "select max(to_timestamp(cast(_dlt_load_id as double precision))) from {table}"
+
+
+def _records(settings: Settings, sql: str) -> list[dict] | str:
+    """Rows as dicts, or the reason they cannot be read (e.g. nothing built yet)."""
+    try:
+        columns, rows = columns_and_rows(settings, sql)
+    except Exception as exc:  # noqa: BLE001 - status must render whatever exists
+        return f"unavailable: {str(exc).splitlines()[0]}"
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def expected_last_date(asset_type: str, now: dt.datetime) -> dt.date:
+    if asset_type == "crypto":
+        return now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    return last_completed_session(now)
+
+
+def collect_status(settings: Settings, now: dt.datetime | None = None, runs: int = 10) -> dict:
+    now = now or dt.datetime.now(dt.UTC)
+    latest = _records(settings, RUNBOOK_SQL)
+    last_bars = _records(settings, LAST_BARS_SQL)
+    missing = last_bars
+    if isinstance(last_bars, list):
+        missing = [
+            {**row, "expected": expected_last_date(row["asset_type"], now)}
+            for row in last_bars
+            if row["last_date"] is None or row["last_date"] < expected_last_date(row["asset_type"], now)
+        ]
+    return {
+        "as_of": now,
+        "latest_by_asset_type": latest,
+        "missing_last_expected_bar": missing,
+        "last_runs": _records(settings, RUNS_SQL.format(limit=int(runs))),
+        "freshness": _freshness(settings),
+    }
+
+
+def _freshness(settings: Settings) -> list[dict]:
+    freshness = []
+    for source, table in FRESHNESS_TABLES.items():
+        rows = _records(settings, FRESHNESS_SQL.format(table=table))
+        if isinstance(rows, list) and rows and next(iter(rows[0].values())) is not None:
+            freshness.append({"source": source, "last_load": next(iter(rows[0].values()))})
+    return freshness
+
+
+def as_json(status: dict) -> str:
+    return json.dumps(status, default=str, indent=2)
+
+
+# The run log has more columns than a terminal: people get these, --json gets all.
+RUN_COLUMNS = ("finished_at", "flow", "provider", "status", "run_status", "calls", "rows_loaded", "assets_failed")
+
+
+def render(status: dict, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(f"[bold]market-elt status[/bold] as of {status['as_of']:%Y-%m-%d %H:%M} UTC")
+    sections = (
+        ("Latest bars by asset type", "latest_by_asset_type"),
+        ("Active assets missing their last expected bar", "missing_last_expected_bar"),
+        ("Freshness (last successful load per source)", "freshness"),
+        ("Last runs", "last_runs"),
+    )
+    for title, key in sections:
+        rows = status[key]
+        if isinstance(rows, str) or not rows:
+            console.print(f"\n[bold]{title}[/bold]: {rows or 'none'}")
+            continue
+        columns = RUN_COLUMNS if key == "last_runs" else tuple(rows[0])
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+        console.print(table)
+        if key == "last_runs":
+            for row in rows:
+                for line in filter(None, [row.get("failures"), row.get("errors")]):
+                    console.print(f"  {row['provider'] or 'run'}: {line}")

@@ -1,0 +1,22 @@
+"""Flow-test fixtures: the session's emulator standing in for the real providers."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def live_env(tmp_path, monkeypatch, prefect_harness, emulator):
+    """Run flows against the session's emulator as if it were the real providers (no
+    `--offline`), so tests can inject faults and bad payloads into it."""
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", "20")
+    monkeypatch.setenv("ALPHAVANTAGE_API_KEY", "test-key")
+    for name, value in emulator.environ().items():
+        monkeypatch.setenv(name, value)
+    for provider in ("COINGECKO", "ALPHAVANTAGE", "FEAR_GREED"):
+        monkeypatch.setenv(f"{provider}_CALLS_PER_MINUTE", "unlimited")
+        monkeypatch.setenv(f"{provider}_CALLS_PER_DAY", "unlimited")
+    yield emulator
+    emulator._faults.clear()
