@@ -28,7 +28,7 @@ from flows.deployments import PREFECT_YAML, build_deployments, load_specs
 
 EXPECTED = {
     "crypto-daily": ("0 21 * * *", "UTC", {"providers": ["coingecko", "fear_greed"]}),
-    "equities-daily": ("30 22 * * 1-5", "UTC", {"providers": ["alpha_vantage"]}),
+    "equities-daily": ("30 22 * * 1-5", "UTC", {"providers": ["alpha_vantage"], "skip_closed_nyse_days": True}),
 }
 
 
