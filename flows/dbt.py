@@ -6,7 +6,9 @@ settings are exported before each invocation: dlt and dbt then see the same ware
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dbt.cli.main import dbtRunner
@@ -44,11 +46,27 @@ def dbt_args(command: list[str], settings: Settings) -> list[str]:
     ]
 
 
+@contextlib.contextmanager
+def _profile_environment(settings: Settings) -> Iterator[None]:
+    """profiles.yml's variables for this call only: a run's warehouse must not leak into the
+    process (a later run in the same process may use another one)."""
+    wanted = {"DUCKDB_PATH": str(settings.duckdb_path), "DBT_TARGET": settings.dbt_target}
+    previous = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
     """Run one dbt command; raise DbtCommandError naming the failing nodes and their messages."""
-    os.environ["DUCKDB_PATH"] = str(settings.duckdb_path)
-    os.environ["DBT_TARGET"] = settings.dbt_target
-    result = dbtRunner().invoke(dbt_args(command, settings))
+    with _profile_environment(settings):
+        result = dbtRunner().invoke(dbt_args(command, settings))
     summary = DbtSummary(command=" ".join(command))
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status).lower()

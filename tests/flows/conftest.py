@@ -10,6 +10,7 @@ def live_env(tmp_path, monkeypatch, prefect_harness, emulator):
     """Run flows against the session's emulator as if it were the real providers (no
     `--offline`), so tests can inject faults and bad payloads into it."""
     monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DBT_TARGET", "dev")
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", "20")
     monkeypatch.setenv("ALPHAVANTAGE_API_KEY", "test-key")

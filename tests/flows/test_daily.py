@@ -20,6 +20,7 @@ HISTORY_DAYS = 20
 @pytest.fixture
 def flow_env(tmp_path, monkeypatch, prefect_harness):
     monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DBT_TARGET", "dev")
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(HISTORY_DAYS))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     return tmp_path

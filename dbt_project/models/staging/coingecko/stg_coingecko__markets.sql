@@ -3,7 +3,9 @@ with
 source as (
 
     {%- set columns = {'id': 'text', 'snapshot_date': 'date', 'last_updated': 'timestamp', '_dlt_load_id': 'text'} %}
-    {%- for metric in var('coingecko_market_metrics') %}{% do columns.update({metric: 'double precision'}) %}{% endfor %}
+    {%- for metric in var('coingecko_market_metrics') %}
+        {%- do columns.update({metric: 'double precision'}) %}
+    {%- endfor %}
     select * from {{ source_or_empty('coingecko', 'coingecko_markets', columns) }}
 
 ),
