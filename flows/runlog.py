@@ -9,7 +9,7 @@ import uuid
 
 import dlt
 
-from extract.pipeline import destination
+from extract.pipeline import destination, loader_file_format
 from extract.settings import Settings
 from flows.summary import RunSummary
 
@@ -86,4 +86,10 @@ def record_run(settings: Settings, summary: RunSummary, flow: str, started: dt.d
         dataset_name=OPS_DATASET,
     )
     rows = run_log_rows(summary, flow, run_id or uuid.uuid4().hex, started)
-    pipeline.run(rows, table_name="run_log", write_disposition="append", columns=COLUMNS)
+    pipeline.run(
+        rows,
+        table_name="run_log",
+        write_disposition="append",
+        columns=COLUMNS,
+        loader_file_format=loader_file_format(settings),
+    )
