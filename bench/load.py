@@ -1,0 +1,346 @@
+"""Load benchmark: extract + load Alpha Vantage daily bars from the emulator into `raw` with dlt,
+against DuckDB's own `read_json` of the same payloads (the limit).
+
+    .venv/bin/python bench/load.py --quick                 # < 1 min: 100 assets x 3,650 days
+    .venv/bin/python bench/load.py                         # 2,000 assets x 3,650 days (7.3M bars)
+    .venv/bin/python bench/load.py --assets 250 1000 2000  # scaling
+    .venv/bin/python bench/load.py --postgres --assets 250 # the same on a throwaway Postgres
+
+The emulator serves pre-generated `outputsize=full` payloads (one file per symbol, generated
+once into $BENCH_WORKDIR, default /tmp/market-elt-bench) from its own process, without rate
+limits. Every measured step runs in a fresh process: wall time and that process's peak RSS
+(for Postgres also the server's summed RSS). Variants:
+
+- `dlt`: the product as it is (`extract.pipeline.build_source` + `pipeline_for`, dict rows).
+- `dlt-arrow`: the same source, but the resource yields one pyarrow Table per symbol (dlt's
+  Arrow path: parquet files, no per-row normalize). Needs pyarrow (see bench/common.py).
+- `dlt-jsonl`: dict rows, loader_file_format="jsonl" (DuckDB's read_json instead of INSERT VALUES).
+- `dlt-csv` (Postgres): dict rows, loader_file_format="csv" (COPY instead of INSERT VALUES).
+- `dlt-arrow-csv` (Postgres): Arrow tables and COPY.
+- `limit`: DuckDB `read_json` of the payload files into a table (Postgres: the same, then COPY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+
+AV_FIELDS = (
+    "1. open",
+    "2. high",
+    "3. low",
+    "4. close",
+    "5. adjusted close",
+    "6. volume",
+    "7. dividend amount",
+    "8. split coefficient",
+)
+
+
+# ---------------------------------------------------------------- the Arrow variant of the product source
+
+
+def arrow_alpha_vantage_source(symbols, settings, report, now):
+    """`extract.alpha_vantage.alpha_vantage_source` (daily path, no backfill) with one change:
+    each symbol's rows are yielded as one pyarrow Table (the product change this measures)."""
+    import dlt
+    import pyarrow as pa
+
+    from extract.alpha_vantage import COLUMNS, PROVIDER
+    from extract.alpha_vantage.helpers import daily_rows, is_throttle_body
+    from extract.fetching import fetch_each
+    from extract.http import rest_client
+    from extract.responses import json_body
+
+    schema = pa.schema(
+        [("symbol", pa.string()), ("date", pa.date32()), ("function", pa.string()), ("last_refreshed", pa.string())]
+        + [(name, pa.string()) for name in AV_FIELDS]
+    )
+
+    @dlt.source(name="alpha_vantage", max_table_nesting=0)
+    def source():
+        client = rest_client(PROVIDER, settings.alpha_vantage_base_url, settings, report, retry_when=is_throttle_body)
+        function = settings.alpha_vantage_function
+
+        def fetch(symbol):
+            params = {"function": function, "symbol": symbol, "outputsize": "full", "apikey": "bench-key"}
+            rows = daily_rows(json_body(client.get("/query", params=params), PROVIDER, symbol), symbol, function)
+            # Converted in the worker thread, like the parsing (the product change).
+            return rows, pa.Table.from_pylist(rows, schema=schema)
+
+        @dlt.resource(
+            name="alpha_vantage_daily",
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            primary_key=("symbol", "date"),
+            columns=COLUMNS,
+        )
+        def daily():
+            cursors = dlt.current.resource_state().setdefault("last_date", {})
+            for symbol, (rows, table) in fetch_each(symbols, fetch, report, settings.workers, []):
+                yield table
+                if rows:
+                    cursors[symbol] = max(row["date"] for row in rows).isoformat()
+                report.succeed()
+
+        return daily
+
+    return source()
+
+
+# ---------------------------------------------------------------- measured steps (child processes)
+
+
+def _symbols(n: int) -> list[str]:
+    from extract.emulator.universe import equity_symbol
+
+    return [equity_symbol(i) for i in range(1, n + 1)]
+
+
+def dlt_load(
+    variant: str, n: int, urls: dict, workdir: str, target: str, pg_env: dict | None, now_iso: str, profile: str = ""
+) -> dict:
+    import os
+
+    if pg_env:
+        os.environ.update(pg_env)
+    from extract.pipeline import build_source, pipeline_for
+    from extract.report import ProviderReport
+
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    profiler = common.py_spy(os.getpid(), Path(profile), 600) if profile else None
+    settings = common.settings_for(urls, Path(workdir) / "warehouse.duckdb", target)
+    now = dt.datetime.fromisoformat(now_iso)
+    report = ProviderReport("alpha_vantage")
+    symbols = _symbols(n)
+    if "arrow" in variant:
+        source = arrow_alpha_vantage_source(symbols, settings, report, now)
+    else:
+        source = build_source("alpha_vantage", symbols, settings, report, now)
+    pipeline = pipeline_for("alpha_vantage", settings)
+    file_format = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}.get(variant.rsplit("-", 1)[-1])
+    info_run = pipeline.run(source, loader_file_format=file_format) if file_format else pipeline.run(source)
+    del info_run
+    trace = pipeline.last_trace
+    steps = {step.step: round((step.finished_at - step.started_at).total_seconds(), 1) for step in trace.steps}
+    counts = trace.last_normalize_info.row_counts if trace.last_normalize_info else {}
+    rows = counts.get("alpha_vantage_daily", 0)
+    if profiler:
+        profiler.send_signal(2)
+        profiler.wait(timeout=60)
+    if report.failures:
+        raise RuntimeError(f"failures: {list(report.failures.items())[:3]}")
+    return {"rows": rows, "steps": steps, "calls": report.calls}
+
+
+LIMIT_SQL = """
+create or replace table raw.alpha_vantage_daily_limit as
+select meta."2. Symbol" as symbol, cast(e.key as date) as date, 'TIME_SERIES_DAILY_ADJUSTED' as function,
+    meta."3. Last Refreshed" as last_refreshed, {fields}
+from (
+    select "Meta Data" as meta, unnest(map_entries("Time Series (Daily)")) as e
+    from read_json({files}, columns = {{
+        'Meta Data': 'STRUCT("2. Symbol" VARCHAR, "3. Last Refreshed" VARCHAR)',
+        'Time Series (Daily)': 'MAP(VARCHAR, STRUCT({struct}))'}}, maximum_object_size = 100000000)
+)
+"""
+
+
+def limit_sql(payloads: str, n: int) -> str:
+    files = "[" + ", ".join(f"'{payloads}/{s}.json'" for s in _symbols(n)) + "]"
+    return LIMIT_SQL.format(
+        files=files,
+        fields=", ".join(f'e.value."{f}" as "_{f.replace(". ", "_").replace(" ", "_")}"' for f in AV_FIELDS),
+        struct=", ".join(f'"{f}" VARCHAR' for f in AV_FIELDS),
+    )
+
+
+def duckdb_limit(n: int, payloads: str, workdir: str) -> dict:
+    import duckdb
+
+    with duckdb.connect(str(Path(workdir) / "limit.duckdb")) as con:
+        con.execute("create schema if not exists raw")
+        con.execute(limit_sql(payloads, n))
+        rows = con.execute("select count(*) from raw.alpha_vantage_daily_limit").fetchone()[0]
+    return {"rows": rows}
+
+
+def postgres_limit(n: int, payloads: str, workdir: str, pg_env: dict) -> dict:
+    """read_json in DuckDB, then COPY into Postgres (what a hand-written loader would do)."""
+    import os
+
+    import duckdb
+
+    os.environ.update(pg_env)
+    from flows.warehouse import postgres_connection
+
+    csv_path = Path(workdir) / "limit.csv"
+    with duckdb.connect() as con:
+        con.execute("create schema raw")
+        con.execute(limit_sql(payloads, n))
+        con.execute(f"copy raw.alpha_vantage_daily_limit to '{csv_path}' (header false)")
+    columns = ", ".join(
+        ["symbol text", "date date", "function text", "last_refreshed text"] + [f'"{f}" text' for f in AV_FIELDS]
+    )
+    connection = postgres_connection()
+    with connection, connection.cursor() as cursor:
+        cursor.execute("create schema if not exists raw")
+        cursor.execute("drop table if exists raw.alpha_vantage_daily_limit")
+        cursor.execute(f"create table raw.alpha_vantage_daily_limit ({columns})")
+        with csv_path.open() as handle:
+            cursor.copy_expert("copy raw.alpha_vantage_daily_limit from stdin with (format csv)", handle)
+        cursor.execute("select count(*) from raw.alpha_vantage_daily_limit")
+        rows = cursor.fetchone()[0]
+    connection.close()
+    csv_path.unlink()
+    return {"rows": rows}
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run_scale(n: int, args, cluster) -> list[dict]:
+    now = common.bench_now()
+    payloads = common.payload_dir(n, args.days, now)
+    results = []
+    targets = ["postgres"] if args.postgres else ["dev"]
+    for target in targets:
+        variants = args.variants or (
+            ["limit", "dlt-arrow-csv", "dlt-csv", "dlt"] if target == "postgres" else ["limit", "dlt-arrow", "dlt"]
+        )
+        for variant in variants:
+            runs = []
+            for repeat in range(args.repeat):
+                workdir = common.fresh_dir(f"load-{target}-{variant}-{n}")
+                pg_env = common.recreate_database(cluster, f"bench_load_{repeat}") if target == "postgres" else None
+                datadir = str(cluster.datadir) if cluster else None
+                if variant == "limit":
+                    if target == "postgres":
+                        result = common.measure(
+                            postgres_limit, n, str(payloads), str(workdir), pg_env, pg_datadir=datadir
+                        )
+                    else:
+                        result = common.measure(duckdb_limit, n, str(payloads), str(workdir))
+                else:
+                    with common.EmulatorProcess(payloads, n, args.days, now) as urls:
+                        result = common.measure(
+                            dlt_load,
+                            variant,
+                            n,
+                            urls,
+                            str(workdir),
+                            target,
+                            pg_env,
+                            now.isoformat(),
+                            str(args.profile / f"{target}-{variant}-{n}.txt") if args.profile else "",
+                            pg_datadir=datadir,
+                        )
+                runs.append(result)
+                print(
+                    f"  {target:8} {variant:14} n={n:5} run {repeat + 1}: {result['seconds']:7.1f} s, "
+                    f"peak RSS {result['peak_rss_mib']:7.0f} MiB"
+                    + (f", server {result['server_peak_rss_mib']:.0f} MiB" if "server_peak_rss_mib" in result else "")
+                    + f"  {json.dumps(result['detail'])}",
+                    flush=True,
+                )
+            results.append(
+                {
+                    "target": target,
+                    "variant": variant,
+                    "assets": n,
+                    "rows": runs[-1]["detail"]["rows"],
+                    "median_s": round(common.median([r["seconds"] for r in runs]), 1),
+                    "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+                    "server_peak_rss_mib": max((r.get("server_peak_rss_mib", 0) for r in runs), default=0),
+                    "steps": runs[-1]["detail"].get("steps"),
+                }
+            )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="100 assets, 1 repeat: under a minute")
+    parser.add_argument("--assets", type=int, nargs="+", help="asset counts to run (default 2000)")
+    parser.add_argument("--days", type=int, default=3650, help="sessions per asset (default 3650)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per variant; the median is reported (default 3)")
+    parser.add_argument("--postgres", action="store_true", help="load into a throwaway Postgres instead of DuckDB")
+    parser.add_argument("--variants", nargs="+", help="limit dlt dlt-arrow dlt-csv dlt-arrow-csv")
+    parser.add_argument("--profile", type=Path, help="py-spy each dlt run into this folder (folded stacks)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    if args.quick:
+        args.assets, args.repeat = args.assets or [100], args.repeat or 1
+    args.assets, args.repeat = args.assets or [2000], args.repeat or 3
+    common.quiet()
+    if not common.extra_path():
+        args.variants = [v for v in (args.variants or ["limit", "dlt", "dlt-csv"]) if "arrow" not in v]
+        if not args.postgres:
+            args.variants = [v for v in args.variants if v != "dlt-csv"]
+        print(f"pyarrow not found (pip install --target {common.BENCH_EXTRA} pyarrow): skipping the Arrow variants")
+    print(f"machine: {common.machine()}")
+    cluster = common.start_postgres() if args.postgres else None
+    results = []
+    try:
+        for n in args.assets:
+            results.extend(run_scale(n, args, cluster))
+    finally:
+        if cluster:
+            cluster.stop()
+    rows = []
+    for r in results:
+        same = [x for x in results if (x["target"], x["assets"]) == (r["target"], r["assets"])]
+        limit = next((x for x in same if x["variant"] == "limit"), None)
+        ratio = r["median_s"] / limit["median_s"] if limit and limit["median_s"] else float("nan")
+        rate = r["rows"] / r["median_s"] / 1000 if r["median_s"] else 0
+        rows.append(
+            [
+                r["target"],
+                r["variant"],
+                r["assets"],
+                r["rows"],
+                r["median_s"],
+                f"{ratio:.2f}x",
+                f"{rate:.0f}k",
+                r["peak_rss_mib"],
+                r["server_peak_rss_mib"] or "",
+                r["steps"] or "",
+            ]
+        )
+    print()
+    print(
+        common.table(
+            rows,
+            [
+                "target",
+                "variant",
+                "assets",
+                "rows",
+                "median s",
+                "vs limit",
+                "rows/s",
+                "peak RSS MiB",
+                "server MiB",
+                "dlt steps s",
+            ],
+        )
+    )
+    if len(args.assets) > 1:
+        print("\nscaling (median s per 1,000 assets):")
+        for target, variant in sorted({(r["target"], r["variant"]) for r in results}):
+            series = [(r["assets"], r["median_s"]) for r in results if (r["target"], r["variant"]) == (target, variant)]
+            print(f"  {target:8} {variant:14} " + ", ".join(f"{n}: {s / n * 1000:.1f}" for n, s in series))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""A large generated universe for benchmarks: thousands of equities (and coins) with a fixed
+number of sessions each, and an emulator that serves pre-rendered payloads from a directory.
+
+Additive to `market.py` and `server.py` (their behaviour is unchanged): `GeneratedMarket` is a
+`SyntheticMarket` whose equities are generated profiles (`E0001`, `E0002`, ...) with exactly
+`days` NYSE sessions ending at the last completed session; `PayloadDirEmulator` answers Alpha
+Vantage `outputsize=full` calls for symbols found in `payload_dir` with the file's bytes, so a
+benchmark measures the client and the load, not payload rendering in the emulator.
+
+    market = GeneratedMarket.generated(n_equities=2000, days=3650)
+    write_av_payloads(market, Path("payloads"), now)       # one JSON file per symbol
+    with PayloadDirEmulator(Path("payloads"), market=market) as emu: ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+from pathlib import Path
+
+from extract.calendars import last_completed_session, nyse_sessions
+from extract.emulator import payloads
+from extract.emulator.market import COINS, CoinProfile, EquityProfile, EquitySession, SyntheticMarket
+from extract.emulator.server import Emulator, EmulatorConfig
+
+UTC = dt.UTC
+AV_FUNCTION = "TIME_SERIES_DAILY_ADJUSTED"
+
+
+def equity_symbol(index: int) -> str:
+    return f"E{index:04d}"
+
+
+def coin_id(index: int) -> str:
+    return f"coin-{index:04d}"
+
+
+class GeneratedMarket(SyntheticMarket):
+    """`n_equities` generated equities with `days` sessions each (the last one the last
+    completed session at `now`), plus `n_coins` generated coins (hourly, like the built-in ones).
+    Deterministic: every profile and path is seeded by its symbol."""
+
+    def __init__(self, equities, coins, days: int, now: dt.datetime) -> None:
+        super().__init__(coins=coins, equities=equities)
+        self.days = days
+        last = last_completed_session(now)
+        # ~252 sessions a year: 3,650 sessions need ~14.5 years of calendar.
+        start = last - dt.timedelta(days=int(days * 366 / 252) + 30)
+        self.sessions = nyse_sessions(start, last)[-days:]
+
+    @classmethod
+    def generated(
+        cls, n_equities: int = 0, n_coins: int = 0, days: int = 3650, now: dt.datetime | None = None
+    ) -> GeneratedMarket:
+        now = now or dt.datetime.now(UTC)
+        equities = [_equity_profile(equity_symbol(i)) for i in range(1, n_equities + 1)]
+        coins = [_coin_profile(coin_id(i)) for i in range(1, n_coins + 1)] if n_coins else list(COINS)
+        return cls(equities, coins, days, now)
+
+    def equity(self, symbol: str) -> list[EquitySession] | None:
+        profile = self.equities.get(symbol)
+        if profile is None:
+            return None
+        if symbol not in self._equity_series:
+            self._equity_series[symbol] = generate_sessions(profile, self.sessions)
+        return self._equity_series[symbol]
+
+
+def _equity_profile(symbol: str) -> EquityProfile:
+    rng = random.Random(f"profile:{symbol}")
+    splits = {}
+    if rng.random() < 0.2:  # one in five has had a split in the window
+        year = rng.randrange(2014, 2025)
+        splits[dt.date(year, rng.randrange(1, 12), 15)] = float(rng.choice((2, 3, 4)))
+    return EquityProfile(
+        symbol=symbol,
+        name=f"Generated Equity {symbol}",
+        first_close=round(rng.uniform(5, 300), 2),
+        annual_vol=rng.uniform(0.15, 0.6),
+        daily_volume=rng.uniform(1e5, 5e7),
+        dividend_yield=rng.choice((0.0, 0.0, 0.01, 0.02, 0.04)),
+        splits=splits,
+    )
+
+
+def _coin_profile(coin: str) -> CoinProfile:
+    rng = random.Random(f"profile:{coin}")
+    return CoinProfile(
+        coin, coin.replace("-", "")[:8], f"Generated Coin {coin}", rng.uniform(0.01, 5000), rng.uniform(0.5, 1.2),
+        rng.uniform(1e5, 1e8), rng.uniform(1e6, 1e10), None,
+    )  # fmt: skip
+
+
+def generate_sessions(profile: EquityProfile, sessions: list[dt.date]) -> list[EquitySession]:
+    """The same walk as `SyntheticMarket._generate_equity` (splits, quarterly dividends), over
+    the given sessions only."""
+    rng = random.Random(f"equity:{profile.symbol}")
+    daily_vol = profile.annual_vol / math.sqrt(252)
+    drift = 0.10 / 252 - daily_vol**2 / 4
+    adjusted_close = profile.first_close
+    paid: set[tuple[int, int]] = set()
+    split_days = sorted(profile.splits)
+    out = []
+    for day in sessions:
+        shares_factor = math.prod(profile.splits[d] for d in split_days if d > day)
+        dividend = 0.0
+        month = (day.year, day.month)
+        if profile.dividend_yield and day.month in (2, 5, 8, 11) and day.day >= 7 and month not in paid:
+            paid.add(month)
+            dividend = round(adjusted_close * shares_factor * profile.dividend_yield / 4, 2)
+        base = adjusted_close - dividend / shares_factor
+        open_ = base * math.exp(0.25 * daily_vol * rng.gauss(0.0, 1.0))
+        adjusted_close = base * math.exp(drift + daily_vol * rng.gauss(0.0, 1.0))
+        high = max(open_, adjusted_close) * (1 + abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
+        low = min(open_, adjusted_close) * (1 - abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
+        volume = int(profile.daily_volume * math.exp(0.3 * rng.gauss(0.0, 1.0)) / shares_factor)
+        prices = (round(price * shares_factor, 4) for price in (open_, high, low, adjusted_close))
+        out.append(EquitySession(day, *prices, volume, dividend, profile.splits.get(day, 1.0)))
+    return out
+
+
+def av_payload_bytes(market: GeneratedMarket, symbol: str, now: dt.datetime, outputsize: str = "full") -> bytes:
+    body = payloads.av_daily(symbol, market.equity(symbol), AV_FUNCTION, outputsize, now)
+    return json.dumps(body).encode()
+
+
+def write_av_payloads(market: GeneratedMarket, directory: Path, now: dt.datetime, symbols=None) -> list[Path]:
+    """One `<symbol>.json` per equity (the `outputsize=full` adjusted payload), as served."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for symbol in symbols or sorted(market.equities):
+        path = directory / f"{symbol}.json"
+        path.write_bytes(av_payload_bytes(market, symbol, now))
+        written.append(path)
+    return written
+
+
+class PayloadDirEmulator(Emulator):
+    """An `Emulator` that serves Alpha Vantage `outputsize=full` adjusted calls for symbols with
+    a `<symbol>.json` in `payload_dir` straight from the file (rate limits still apply);
+    everything else as the base emulator does."""
+
+    def __init__(self, payload_dir: Path, market: SyntheticMarket | None = None, config=None, **kwargs) -> None:
+        super().__init__(market=market, config=config or EmulatorConfig(), **kwargs)
+        self.payload_dir = Path(payload_dir)
+        self.throttled: dict[str, int] = {}  # rate-limited answers (429s, Alpha Vantage notes) per provider
+
+    def _rate_limited(self, provider: str, window: str) -> tuple[int, dict, object]:
+        with self._lock:
+            self.throttled[provider] = self.throttled.get(provider, 0) + 1
+        return super()._rate_limited(provider, window)
+
+    def respond(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, dict, object]:
+        if (
+            path == "/query"
+            and query.get("apikey")
+            and query.get("function") == AV_FUNCTION
+            and query.get("outputsize") == "full"
+        ):
+            file = self.payload_dir / f"{query.get('symbol', '').upper()}.json"
+            if file.is_file():
+                limited = self._admit("alpha_vantage")
+                if limited:
+                    return self._rate_limited("alpha_vantage", limited)
+                return 200, {}, file.read_bytes()
+        return super().respond(path, query, headers)
