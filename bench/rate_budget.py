@@ -47,7 +47,8 @@ def backfill(settings, symbols: list[str], batch: int | None, now: dt.datetime, 
         if time.monotonic() - started > stop_after:
             break
         before = time.monotonic()
-        _run(pipeline, build_source("alpha_vantage", symbols[start : start + size], settings, report, now, job), report)
+        batch = symbols[start : start + size]
+        _run(pipeline, build_source("alpha_vantage", batch, settings, report, now, job), report, settings)
         loads += 1
         trace = pipeline.last_trace
         load_seconds += sum(
@@ -94,8 +95,9 @@ def run_setting(args, label: str, workers: int, batch: int | None, payloads: Pat
     # Steady state: after the first window (whose burst the sliding window allows).
     steady = [t for t in times if t >= times[0] + args.window]
     steady_span = (steady[-1] - steady[0]) if len(steady) > 1 else float("nan")
-    per_min = accepted / span * 60 * 60 / args.window if span else 0
-    steady_per_min = (len(steady) - 1) / steady_span * 60 * 60 / args.window if steady_span else 0
+    # Calls per budget window achieved, scaled to "per minute" of the configured budget.
+    per_min = accepted / span * args.window / per_window * args.budget if span else 0
+    steady_per_min = (len(steady) - 1) / steady_span * args.window / per_window * args.budget if steady_span else 0
     return {
         "setting": label,
         "workers": workers,

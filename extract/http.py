@@ -41,7 +41,8 @@ def rest_client(
         retry_condition=[retry_when] if retry_when else None,
         raise_for_status=False,
     ).session
-    adapter = BudgetedAdapter(budget, pool_maxsize=max(10, settings.workers * 2))
+    throttled = (lambda response: retry_when(response, None)) if retry_when else (lambda response: False)
+    adapter = BudgetedAdapter(budget, is_throttled=throttled, pool_maxsize=max(10, settings.workers * 2))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.hooks["response"].append(report.count_call)

@@ -30,7 +30,7 @@ def test_the_minute_window_makes_the_next_call_wait_until_the_oldest_expires():
         budget.acquire()
     clock.now = 1030
     budget.acquire()  # the call at t=1000 leaves the window at t=1060
-    assert clock.slept == [pytest.approx(30.01)]
+    assert clock.slept == [pytest.approx(30 + budget.margin)]
     assert budget.used == 4
 
 
@@ -61,3 +61,12 @@ def test_threads_share_one_budget():
     for thread in threads:
         thread.join()
     assert len(admitted) == 50 and len(refused) == 30
+
+
+def test_a_throttled_answer_makes_the_next_call_wait_for_the_window():
+    clock = FakeClock()
+    budget = RateBudget("alpha_vantage", per_minute=5, per_day=None, clock=clock, sleep=clock.sleep)
+    budget.acquire()
+    budget.saturate()  # the provider said "too many" after one call of ours
+    budget.acquire()
+    assert clock.slept == [pytest.approx(60 + budget.margin)]
