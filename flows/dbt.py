@@ -1,4 +1,8 @@
-"""dbt invoked in-process (dbt's Python API) against the project and root profiles.yml.
+"""dbt invoked in-process against the project and root profiles.yml.
+
+Inside a Prefect flow run, prefect-dbt's runner turns every dbt node (model, test, seed) into a
+Prefect task of its own, with its logs and state; elsewhere (CLI helpers, sqlfluff, docs) dbt's
+own Python API runs it. Either way the result is summarised the same way.
 
 profiles.yml reads DUCKDB_PATH and DBT_TARGET from the environment, so the resolved
 settings are exported before each invocation: dlt and dbt then see the same warehouse.
@@ -12,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dbt.cli.main import dbtRunner
+from prefect.context import FlowRunContext
+from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
 from extract.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
@@ -63,10 +69,17 @@ def _profile_environment(settings: Settings) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _runner():
+    if FlowRunContext.get() is None:
+        return dbtRunner()
+    project = PrefectDbtSettings(project_dir=DBT_PROJECT_DIR, profiles_dir=PROJECT_ROOT)
+    return PrefectDbtRunner(settings=project, raise_on_failure=False)
+
+
 def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
     """Run one dbt command; raise DbtCommandError naming the failing nodes and their messages."""
     with _profile_environment(settings):
-        result = dbtRunner().invoke(dbt_args(command, settings))
+        result = _runner().invoke(dbt_args(command, settings))
     summary = DbtSummary(command=" ".join(command))
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status).lower()
