@@ -51,6 +51,10 @@ def _assert_marts_complete(settings: Settings) -> None:
         settings, "select count(*) from observations where metric = 'fear_greed_index' and asset_id is null"
     )
     assert fear_greed[0][0] > 3000
+    features = query(settings, "select count(*), count(sma_20), count(rsi_14) from daily_features")[0]
+    total_bars = sum(bars.values())
+    assert features[0] == total_bars, "daily_features is published with one row per bar"
+    assert 0 < features[2] < features[1] < total_bars, "windows fill after their lead"
     wide = query(settings, "select count(*) from observations_wide where current_price is not null")
     assert wide[0][0] == sum(1 for a in active if a.asset_type == "crypto")
 

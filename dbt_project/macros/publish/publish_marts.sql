@@ -3,6 +3,8 @@
     schema to the target schema, where analysts and the runbook query them, in one
     transaction: readers see the previous good marts until the new ones are all in place.
     The flow calls it (`dbt run-operation publish_marts`) only after `dbt test` passed.
+    Views in `audit` (daily_features reads the incremental feature state) are published as
+    tables too: a view would show the next, unaudited build as soon as it is written.
 #}
 {% macro publish_marts() %}
     {%- set statements = [] -%}
@@ -10,7 +12,7 @@
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model'
         and node.config.schema == 'audit'
-        and node.config.materialized in ('table', 'incremental') -%}
+        and node.config.materialized in ('table', 'incremental', 'view') -%}
         {%- set built = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
         {%- if built is not none -%}
             {%- set published = api.Relation.create(database=target.database, schema=target.schema, identifier=node.alias) -%}

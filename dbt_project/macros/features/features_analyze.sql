@@ -1,0 +1,14 @@
+{#
+    Post-hook: refresh planner statistics of a freshly built relation (Postgres plans the
+    recursive step from them). Nothing to do on DuckDB.
+#}
+{% macro features_analyze(relation) -%}
+    {{ return(adapter.dispatch('features_analyze', 'market_elt')(relation)) }}
+{%- endmacro %}
+
+{% macro default__features_analyze(relation) -%}
+    analyze {{ relation }}
+{%- endmacro %}
+
+{% macro duckdb__features_analyze(relation) -%}
+{%- endmacro %}

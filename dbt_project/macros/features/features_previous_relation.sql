@@ -1,0 +1,19 @@
+{#
+    The stored features (int_daily_features_computed) from the previous run, or none when
+    there are none or a full refresh was asked for: then every asset is computed in full.
+    Looked up by name, not ref(), because the stored table is this run's output too.
+#}
+{% macro features_previous_relation() -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set nodes = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', 'int_daily_features_computed')
+        | list -%}
+    {%- if nodes | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = nodes[0] -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{%- endmacro %}

@@ -1,0 +1,348 @@
+{#
+    Every feature of features.md for the batch's new bars, plus the state a later run
+    continues from (state_*, rn, first_date; the fingerprint and context start on each
+    asset's last bar). Incremental (append): an incremental run appends the new bars of
+    continued assets; assets recomputed in full lose their stored rows first (pre-hook).
+    Published without the state columns as the `daily_features` mart.
+
+    Window features are computed over the batch (new bars plus their context) from explicit
+    lag() expressions, never from order-dependent floating-point frame aggregates, so a
+    continued run matches a full rebuild bit for bit.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        indexes=features_indexes(['asset_id', 'date']),
+        pre_hook=[
+            "{{ features_session_settings() }}",
+            "{{ features_delete_recomputed(ref('int_feature_bars_batched')) }}",
+        ],
+    )
+}}
+
+{%- set state_columns = features_state_columns() %}
+{%- set d = 'double precision' %}
+
+with
+
+feature_bars_batched as (
+
+    select * from {{ ref('int_feature_bars_batched') }}
+
+),
+
+feature_states_recursed as (
+
+    select * from {{ ref('int_feature_states_recursed') }}
+
+),
+
+row_inputs as (
+
+    select
+        *,
+        date - date '1970-01-01' as day_number,
+        (high + low + close) / 3 as typical_price,
+        (previous_high + previous_low + previous_close) / 3 as previous_typical_price,
+        case when rn > 0 then ln(close / previous_close) end as log_return_1d
+
+    from feature_bars_batched
+
+),
+
+money_flows as (
+
+    select
+        *,
+        {#- TA-Lib's MFI counts a typical price within ~90 ulp of the previous one as unchanged. #}
+        case
+            when
+                rn > 0
+                and typical_price > previous_typical_price
+                and not {{ features_is_tie('typical_price', 'previous_typical_price') }}
+                then typical_price * volume
+            else cast(0 as {{ d }})
+        end as positive_money_flow,
+        case
+            when
+                rn > 0
+                and typical_price < previous_typical_price
+                and not {{ features_is_tie('typical_price', 'previous_typical_price') }}
+                then typical_price * volume
+            else cast(0 as {{ d }})
+        end as negative_money_flow
+
+    from row_inputs
+    {{ features_fence() }}
+
+),
+
+{#-
+    Rolling sums are written out as sums of lag() terms in a fixed order (a 10-row sum, then
+    sums of lagged 10-row sums), never as sum() over a frame: the engines add a frame's values
+    in an order that depends on where the partition starts, and an incremental run's partition
+    starts later than a full build's. Written out, both runs add the same numbers in the same
+    order and agree bit for bit. All windows share one ordering (per asset, by date).
+#}
+
+lagged as (
+
+    select
+        *,
+        {%- for lag in range(1, 20) %}
+        lag(close, {{ lag }}) over asset_rows as close_lag_{{ lag }},
+        lag(typical_price, {{ lag }}) over asset_rows as typical_price_lag_{{ lag }},
+        lag(log_return_1d, {{ lag }}) over asset_rows as log_return_lag_{{ lag }},
+        {%- endfor %}
+        {%- for lag in range(1, 10) %}
+        lag(volume, {{ lag }}) over asset_rows as volume_lag_{{ lag }},
+        {%- endfor %}
+        {%- for lag in range(1, 7) %}
+        lag(positive_money_flow, {{ lag }}) over asset_rows as positive_money_flow_lag_{{ lag }},
+        lag(negative_money_flow, {{ lag }}) over asset_rows as negative_money_flow_lag_{{ lag }},
+        {%- endfor %}
+        lag(close, 20) over asset_rows as close_lag_20,
+        lag(close, 60) over asset_rows as close_lag_60,
+        max(high) over (asset_rows rows between 13 preceding and current row) as highest_high_14,
+        min(low) over (asset_rows rows between 13 preceding and current row) as lowest_low_14,
+        max(high) over (asset_rows rows between 19 preceding and current row) as highest_high_20,
+        min(low) over (asset_rows rows between 19 preceding and current row) as lowest_low_20,
+        max(high) over (asset_rows range between 364 preceding and current row) as highest_high_52w,
+        min(low) over (asset_rows range between 364 preceding and current row) as lowest_low_52w
+
+    from money_flows
+    window asset_rows as (partition by asset_id order by day_number)
+
+),
+
+summed as (
+
+    select
+        *,
+        close {% for lag in range(1, 10) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10,
+        close_lag_10 {% for lag in range(11, 20) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10_before,
+        typical_price {% for lag in range(1, 20) %} + typical_price_lag_{{ lag }}{% endfor %} as typical_price_sum_20,
+        log_return_1d {% for lag in range(1, 20) %} + log_return_lag_{{ lag }}{% endfor %} as log_return_sum_20,
+        volume {% for lag in range(1, 10) %} + volume_lag_{{ lag }}{% endfor %} as volume_sum_10,
+        positive_money_flow {% for lag in range(1, 7) %} + positive_money_flow_lag_{{ lag }}{% endfor %}
+            as positive_money_flow_7,
+        negative_money_flow {% for lag in range(1, 7) %} + negative_money_flow_lag_{{ lag }}{% endfor %}
+            as negative_money_flow_7,
+        case
+            when rn >= 13 and {{ features_is_tie('highest_high_14', 'lowest_low_14') }} then cast(0 as {{ d }})
+            when rn >= 13 then (close - lowest_low_14) / ((highest_high_14 - lowest_low_14) / 100)
+        end as fast_k
+
+    from lagged
+    {{ features_fence() }}
+
+),
+
+averaged as (
+
+    select
+        *,
+        case when rn >= 19 then (close_sum_10 + close_sum_10_before) / 20 end as sma_20,
+        typical_price_sum_20 / 20 as typical_price_mean_20,
+        log_return_sum_20 / 20 as log_return_mean_20
+
+    from summed
+    {{ features_fence() }}
+
+),
+
+dispersions as (
+
+    select
+        *,
+        {#- Two-pass (population) variance of the last 20 closes around the SMA. #}
+        case when rn >= 19 then (
+            (close - sma_20) * (close - sma_20)
+            {%- for lag in range(1, 20) %}
+            + (close_lag_{{ lag }} - sma_20) * (close_lag_{{ lag }} - sma_20)
+            {%- endfor %}
+        ) / 20 end as close_variance_20,
+        case when rn >= 19 then (
+            abs(typical_price - typical_price_mean_20)
+            {%- for lag in range(1, 20) %}
+            + abs(typical_price_lag_{{ lag }} - typical_price_mean_20)
+            {%- endfor %}
+        ) / 20 end as typical_price_mean_deviation_20,
+        {#- Sample variance (ddof=1) of the last 20 log returns. #}
+        case when rn >= 20 then (
+            (log_return_1d - log_return_mean_20) * (log_return_1d - log_return_mean_20)
+            {%- for lag in range(1, 20) %}
+            + (log_return_lag_{{ lag }} - log_return_mean_20) * (log_return_lag_{{ lag }} - log_return_mean_20)
+            {%- endfor %}
+        ) / 19 end as log_return_variance_20
+
+    from averaged
+    {{ features_fence() }}
+
+),
+
+relagged as (
+
+    select
+        *,
+        {%- for lag in range(10, 200, 10) %}
+        lag(close_sum_10, {{ lag }}) over asset_rows as close_sum_10_lag_{{ lag }},
+        {%- endfor %}
+        {%- for lag in range(5, 200, 10) %}
+        lag(close_sum_10, {{ lag }}) over asset_rows as close_sum_10_lag_{{ lag }},
+        {%- endfor %}
+        lag(volume_sum_10, 1) over asset_rows as volume_sum_10_lag_1,
+        lag(volume_sum_10, 11) over asset_rows as volume_sum_10_lag_11,
+        lag(positive_money_flow_7, 7) over asset_rows as positive_money_flow_7_lag_7,
+        lag(negative_money_flow_7, 7) over asset_rows as negative_money_flow_7_lag_7,
+        {%- for lag in range(1, 5) %}
+        lag(fast_k, {{ lag }}) over asset_rows as fast_k_lag_{{ lag }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from dispersions
+    window asset_rows as (partition by asset_id order by day_number)
+
+),
+
+bands as (
+
+    select
+        *,
+        case when rn >= 49 then (
+            close_sum_10 {% for lag in range(10, 50, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
+        ) / 50 end as sma_50,
+        case when rn >= 199 then (
+            close_sum_10 {% for lag in range(10, 200, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
+        ) / 200 end as sma_200,
+        case when rn >= 54 then (
+            close_sum_10_lag_5 {% for lag in range(15, 50, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
+        ) / 50 end as sma_50_lag_5,
+        case when rn >= 204 then (
+            close_sum_10_lag_5 {% for lag in range(15, 200, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
+        ) / 200 end as sma_200_lag_5,
+        volume_sum_10_lag_1 + volume_sum_10_lag_11 as volume_sum_prior_20,
+        positive_money_flow_7 + positive_money_flow_7_lag_7 as positive_money_flow_14,
+        negative_money_flow_7 + negative_money_flow_7_lag_7 as negative_money_flow_14,
+        sma_20 + 2 * sqrt(close_variance_20) as bb_upper,
+        sma_20 - 2 * sqrt(close_variance_20) as bb_lower,
+        {#- STOCH's slow %K (SMA 3 of fast %K) and slow %D (SMA 3 of slow %K), written out. #}
+        case when rn >= 15 then (fast_k_lag_2 + fast_k_lag_1 + fast_k) / 3 end as slow_k,
+        case when rn >= 17 then (
+            (fast_k_lag_4 + fast_k_lag_3 + fast_k_lag_2) / 3
+            + (fast_k_lag_3 + fast_k_lag_2 + fast_k_lag_1) / 3
+            + (fast_k_lag_2 + fast_k_lag_1 + fast_k) / 3
+        ) / 3 end as slow_d
+
+    from relagged
+
+),
+
+joined as (
+
+    select
+        bands.*,
+        {%- for column in state_columns %}
+        feature_states_recursed.{{ column }} as state_{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from bands
+    inner join feature_states_recursed
+        on
+            bands.asset_id = feature_states_recursed.asset_id
+            and bands.rn = feature_states_recursed.rn
+    where bands.is_new
+
+),
+
+final as (
+
+    select
+        asset_id,
+        date,
+        sma_20,
+        sma_50,
+        sma_200,
+        case when rn >= 11 then state_e12 end as ema_12,
+        case when rn >= 25 then state_e26 end as ema_26,
+        case
+            when rn >= 14 and abs(state_gain + state_loss) < {{ features_epsilon() }} then cast(0 as {{ d }})
+            when rn >= 14 then 100 * (state_gain / (state_gain + state_loss))
+        end as rsi_14,
+        case when rn >= 33 then state_fast - state_e26 end as macd,
+        case when rn >= 33 then state_sig end as macd_signal,
+        case when rn >= 33 then (state_fast - state_e26) - state_sig end as macd_hist,
+        case when rn >= 14 then state_atr end as atr_14,
+        bb_upper,
+        sma_20 as bb_middle,
+        bb_lower,
+        case when rn >= 10 then (close / close_lag_10 - 1) * 100 end as roc_10,
+        case when rn >= 1 then close / previous_close - 1 end as return_1d,
+        case when rn >= 5 then close / close_lag_5 - 1 end as return_5d,
+        case when rn >= 20 then close / close_lag_20 - 1 end as return_20d,
+        case when rn >= 60 then close / close_lag_60 - 1 end as return_60d,
+        log_return_1d,
+        sqrt(log_return_variance_20) * sqrt(
+            case asset_type when 'crypto' then cast(365 as {{ d }}) when 'equity' then cast(252 as {{ d }}) end
+        ) as realized_vol_20,
+        case when rn >= 20 then volume / (nullif(volume_sum_prior_20, 0) / 20) end as rvol_20,
+        close * volume as dollar_volume,
+        close / sma_20 - 1 as dist_sma_20,
+        close / sma_50 - 1 as dist_sma_50,
+        close / sma_200 - 1 as dist_sma_200,
+        sma_50 / sma_50_lag_5 - 1 as sma_50_slope,
+        sma_200 / sma_200_lag_5 - 1 as sma_200_slope,
+        case
+            when sma_200 is null then null
+            when close > sma_200 and sma_50 > sma_200 then 'bull'
+            when close < sma_200 and sma_50 < sma_200 then 'bear'
+            else 'neutral'
+        end as regime,
+        case when rn >= 14 then state_atr / close end as atr_pct_14,
+        (close - bb_lower) / nullif(bb_upper - bb_lower, 0) as bb_pct_b,
+        (bb_upper - bb_lower) / sma_20 as bb_width,
+        case
+            when rn >= 13 and {{ features_is_tie('highest_high_14', 'lowest_low_14') }} then cast(0 as {{ d }})
+            when rn >= 13 then (highest_high_14 - close) / ((highest_high_14 - lowest_low_14) / cast(-100 as {{ d }}))
+        end as willr_14,
+        case
+            when
+                rn >= 19
+                and (
+                    abs(typical_price - typical_price_mean_20) <= {{ features_epsilon() }} * abs(typical_price_mean_20)
+                    or typical_price_mean_deviation_20 <= {{ features_epsilon() }} * abs(typical_price_mean_20)
+                )
+                then cast(0 as {{ d }})
+            when rn >= 19
+                then (typical_price - typical_price_mean_20) / (cast(0.015 as {{ d }}) * typical_price_mean_deviation_20)
+        end as cci_20,
+        case when rn >= 17 then slow_k end as stoch_k,
+        slow_d as stoch_d,
+        case
+            when rn >= 14 and positive_money_flow_14 + negative_money_flow_14 = 0 then cast(0 as {{ d }})
+            when rn >= 14 then 100 * (positive_money_flow_14 / (positive_money_flow_14 + negative_money_flow_14))
+        end as mfi_14,
+        state_obv as obv,
+        case when rn >= 27 then state_adx end as adx_14,
+        case when rn >= 19 then highest_high_20 end as donchian_high_20,
+        case when rn >= 19 then lowest_low_20 end as donchian_low_20,
+        case when first_date <= date - 364 then highest_high_52w end as high_52w,
+        case when first_date <= date - 364 then lowest_low_52w end as low_52w,
+        case when first_date <= date - 364 then close / highest_high_52w - 1 end as dist_high_52w,
+        close / state_max_close - 1 as drawdown,
+        {#- state for the next incremental run #}
+        rn,
+        first_date,
+        {#- the recursive state is kept on each asset's last bar only: the next run starts there #}
+        {%- for column in state_columns %}
+        case when history_hash is not null then state_{{ column }} end as state_{{ column }},
+        {%- endfor %}
+        history_hash as state_history_hash,
+        context_start as state_context_start,
+        '{{ invocation_id }}' as computed_in_invocation
+
+    from joined
+
+)
+
+select * from final

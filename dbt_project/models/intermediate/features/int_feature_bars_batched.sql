@@ -1,0 +1,281 @@
+{#
+    The bars this run computes features for, numbered by their row in the asset's history
+    (rn, 0-based), with the per-bar inputs of the recursions.
+
+    Full build (no stored features, or --full-refresh): every bar of every asset.
+    Incremental: per asset, compare the stored history fingerprint (exact sum of row hashes and
+    row count up to the last stored bar) with daily_bars.
+      - unchanged, with new bars: the new bars (is_new) plus enough earlier bars for every
+        window (state_context_start: >= 210 rows and >= 366 calendar days back); the last
+        stored bar carries the stored recursive state (is_state_row);
+      - unchanged, no new bars: nothing;
+      - changed (restated, shortened, backfilled) or never computed: the full history
+        (is_full_history).
+#}
+{{
+    config(
+        materialized='table',
+        indexes=features_indexes(['asset_id', 'rn']),
+        pre_hook=["{{ features_session_settings() }}"],
+        post_hook=["{{ features_analyze(this) }}"],
+    )
+}}
+
+{%- set previous = features_previous_relation() %}
+{%- set state_columns = features_state_columns() %}
+
+with
+
+daily_bars as (
+
+    select * from {{ ref('daily_bars') }}
+
+),
+
+assets as (
+
+    select * from {{ ref('dim_assets') }}
+
+),
+
+bars as (
+
+    select
+        daily_bars.asset_id,
+        daily_bars.date,
+        cast(daily_bars.high as double precision) as high,
+        cast(daily_bars.low as double precision) as low,
+        cast(daily_bars.close as double precision) as close,
+        cast(daily_bars.volume as double precision) as volume,
+        assets.asset_type,
+        {{ features_row_hash(
+            'daily_bars.date',
+            'cast(daily_bars.high as double precision)',
+            'cast(daily_bars.low as double precision)',
+            'cast(daily_bars.close as double precision)',
+            'cast(daily_bars.volume as double precision)',
+        ) }} as row_hash
+
+    from daily_bars
+    left join assets
+        on daily_bars.asset_id = assets.asset_id
+
+),
+
+{% if previous is not none %}
+
+stored as (
+
+    select * from {{ previous }}
+
+),
+
+stored_last_dates as (
+
+    select
+        asset_id,
+        max(date) as last_date
+
+    from stored
+    group by asset_id
+
+),
+
+stored_states as (
+
+    select stored.*
+
+    from stored
+    inner join stored_last_dates
+        on
+            stored.asset_id = stored_last_dates.asset_id
+            and stored.date = stored_last_dates.last_date
+
+),
+
+history_checks as (
+
+    select
+        stored_states.asset_id,
+        count(case when bars.date <= stored_states.date then 1 end) as n_stored_rows,
+        sum(case when bars.date <= stored_states.date then bars.row_hash end) as history_hash,
+        count(case when bars.date > stored_states.date then 1 end) as n_new_rows
+
+    from stored_states
+    inner join bars
+        on stored_states.asset_id = bars.asset_id
+    group by stored_states.asset_id
+
+),
+
+unchanged as (
+
+    select stored_states.*
+
+    from stored_states
+    inner join history_checks
+        on stored_states.asset_id = history_checks.asset_id
+    where
+        history_checks.n_stored_rows = stored_states.rn + 1
+        and history_checks.history_hash = stored_states.state_history_hash
+
+),
+
+continued_bars as (
+
+    select
+        bars.*,
+        false as is_full_history,
+        unchanged.rn as base_rn,
+        unchanged.date as base_date,
+        unchanged.first_date,
+        cast(unchanged.state_history_hash as {{ features_fingerprint_type() }}) as base_history_hash,
+        {%- for column in state_columns %}
+        case when bars.date = unchanged.date then unchanged.state_{{ column }} end as base_{{ column }},
+        {%- endfor %}
+        bars.date = unchanged.date as is_state_row
+
+    from bars
+    inner join unchanged
+        on
+            bars.asset_id = unchanged.asset_id
+            and bars.date >= unchanged.state_context_start
+    where unchanged.asset_id in (
+        select history_checks.asset_id
+        from history_checks
+        where history_checks.n_new_rows > 0
+    )
+
+),
+
+full_history_bars as (
+
+    select bars.*
+
+    from bars
+    left join unchanged
+        on bars.asset_id = unchanged.asset_id
+    where unchanged.asset_id is null
+
+),
+
+{% else %}
+
+full_history_bars as (
+
+    select * from bars
+
+),
+
+{% endif %}
+
+full_history_batch as (
+
+    select
+        full_history_bars.*,
+        true as is_full_history,
+        cast(null as bigint) as base_rn,
+        cast(null as date) as base_date,
+        cast(null as date) as first_date,
+        cast(null as {{ features_fingerprint_type() }}) as base_history_hash,
+        {%- for column in state_columns %}
+        cast(null as double precision) as base_{{ column }},
+        {%- endfor %}
+        false as is_state_row
+
+    from full_history_bars
+
+),
+
+batched as (
+
+    {% if previous is not none -%}
+    select * from continued_bars
+    union all
+    {% endif -%}
+    select * from full_history_batch
+
+),
+
+numbered as (
+
+    {#- One window pass (per asset, in date order) numbers the rows and reads the neighbours. #}
+    select
+        *,
+        case
+            when is_full_history then row_number() over asset_rows - 1
+            else
+                base_rn
+                - count(case when date <= base_date then 1 end) over whole_history
+                + row_number() over asset_rows
+        end as rn,
+        is_full_history or date > base_date as is_new,
+        lag(close) over asset_rows as previous_close,
+        lag(high) over asset_rows as previous_high,
+        lag(low) over asset_rows as previous_low,
+        lead(date) over asset_rows is null as is_last_row,
+        {#- the fingerprint of the history up to the batch's last row: stored part + new rows #}
+        coalesce(base_history_hash, 0)
+        + sum(case when is_full_history or date > base_date then row_hash end) over whole_history
+            as history_hash,
+        {#- the context the next run needs before its first new row: >= 210 rows and >= 366 days #}
+        least(
+            date - 366,
+            coalesce(lag(date, 209) over asset_rows, first_value(date) over asset_rows)
+        ) as context_start,
+        coalesce(first_date, first_value(date) over asset_rows) as asset_first_date
+
+    from batched
+    window
+        asset_rows as (partition by asset_id order by date),
+        whole_history as (
+            partition by asset_id order by date rows between unbounded preceding and unbounded following
+        )
+
+),
+
+final as (
+
+    select
+        asset_id,
+        date,
+        rn,
+        is_new,
+        is_full_history,
+        is_state_row,
+        asset_first_date as first_date,
+        asset_type,
+        high,
+        low,
+        close,
+        volume,
+        previous_close,
+        previous_high,
+        previous_low,
+        case when is_last_row then history_hash end as history_hash,
+        case when is_last_row then context_start end as context_start,
+        case when rn > 0 then close - previous_close end as close_change,
+        {#- TA-Lib's TRUE_RANGE: max(high - low, |high - prev close|, |low - prev close|) #}
+        case
+            when rn > 0 then greatest(high - low, abs(high - previous_close), abs(low - previous_close))
+        end as true_range,
+        case
+            when rn > 0 and high - previous_high > 0 and high - previous_high > previous_low - low
+                then high - previous_high
+            when rn > 0 then cast(0 as double precision)
+        end as plus_dm,
+        case
+            when rn > 0 and previous_low - low > 0 and high - previous_high < previous_low - low
+                then previous_low - low
+            when rn > 0 then cast(0 as double precision)
+        end as minus_dm,
+        {%- for column in state_columns %}
+        base_{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from numbered
+
+)
+
+select * from final
+order by rn, asset_id

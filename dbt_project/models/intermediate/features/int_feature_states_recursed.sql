@@ -1,0 +1,54 @@
+{#
+    The exact recursive features (EMA, MACD, Wilder's RSI/ATR/ADX smoothing, OBV, running max
+    close) for every new bar of the batch: one recursive CTE walking all assets one row per
+    step, from an empty state before row 0 (full histories) or from the stored state of the
+    last computed bar (continued assets). The step is features_recursive_step(), so a
+    continued run repeats the full build's floating-point operations bit for bit.
+
+    The recursive term reads the batch table directly (not through an import CTE): DuckDB then
+    prunes the scan to the next row number with the table's zone maps (the batch is stored
+    ordered by rn), Postgres probes the (asset_id, rn) index.
+#}
+{{
+    config(
+        materialized='table',
+        indexes=features_indexes(['asset_id', 'rn']),
+        pre_hook=["{{ features_session_settings() }}"],
+        post_hook=["{{ features_analyze(this) }}"],
+    )
+}}
+
+{%- set state_columns = features_state_columns() %}
+
+with recursive
+
+states (asset_id, rn, {{ state_columns | join(', ') }}) as (
+
+    {#- An empty state one row before each full history; the stored state of continued assets. #}
+    select
+        asset_id,
+        case when is_full_history then rn - 1 else rn end as rn,
+        {%- for column in state_columns %}
+        case when is_full_history then cast(0 as double precision) else base_{{ column }} end
+            as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from {{ ref('int_feature_bars_batched') }}
+    where
+        (is_full_history and rn = 0)
+        or is_state_row
+
+    union all
+
+    {{ features_recursive_step('states', ref('int_feature_bars_batched')) }}
+
+),
+
+final as (
+
+    select * from states
+    where rn >= 0
+
+)
+
+select * from final

@@ -1,0 +1,169 @@
+"""daily_features: TA-Lib parity, features.md's extended set, and incremental runs, on DuckDB and Postgres.
+
+Each test writes `daily_bars` and `assets` into a fresh warehouse and runs only the feature models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.dbt.features_data import (
+    FEATURE_COLUMNS,
+    Series,
+    Warehouse,
+    check_parity,
+    flat,
+    random_walk,
+    real_stocks,
+    sampledata_csv,
+    zero_volume,
+)
+
+ENGINES = [pytest.param("duckdb", id="duckdb"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
+STATE_COLUMNS = [
+    "rn",
+    "state_e12",
+    "state_e26",
+    "state_fast",
+    "state_sig",
+    "state_gain",
+    "state_loss",
+    "state_atr",
+    "state_pdm",
+    "state_mdm",
+    "state_trs",
+    "state_adx",
+    "state_obv",
+    "state_max_close",
+]
+
+
+@pytest.fixture(params=ENGINES)
+def warehouse(request, tmp_path) -> Warehouse:
+    fixture = "postgres_settings" if request.param == "postgres" else "duckdb_settings"
+    return Warehouse(request.getfixturevalue(fixture), tmp_path)
+
+
+def generated_panel() -> list[Series]:
+    return [
+        random_walk(1, 420, seed=1),  # > 200 rows and > one calendar year
+        random_walk(2, 330, seed=2, asset_type="equity", gaps=True),  # weekdays with holes
+        random_walk(3, 12, seed=3),  # shorter than every window but the 1- and 5-day ones
+        random_walk(4, 40, seed=4),  # MACD's first value at row 33, no SMA-50
+        flat(5, 60),  # nothing moves
+        zero_volume(6, 80, seed=6),  # no volume at all
+        random_walk(7, 90, seed=7, price=2e-9, sigma=0.05),  # a token priced below 1e-8
+    ]
+
+
+def assert_same_rows(left: dict, right: dict) -> None:
+    """Bit-for-bit equality (NULL equals NULL) of two reads of the stored features: every feature
+    and row number on every row, the recursive state on each asset's last row (where it is kept)."""
+    assert sorted(left) == sorted(right)
+    for asset_id in left:
+        assert list(left[asset_id]["date"]) == list(right[asset_id]["date"]), asset_id
+        for column in [*FEATURE_COLUMNS, "rn", *STATE_COLUMNS]:
+            a, b = left[asset_id][column], right[asset_id][column]
+            if column in STATE_COLUMNS:
+                a, b = a[-1:], b[-1:]
+            same = list(a) == list(b) if a.dtype == object else np.array_equal(a, b, equal_nan=True)
+            assert same, f"asset {asset_id} {column}: incremental != full rebuild"
+
+
+def test_generated_series_match_talib_and_features_md(warehouse):
+    series = generated_panel()
+    warehouse.write_bars(series)
+    warehouse.run_features()
+
+    problems = check_parity(warehouse.read(), series)
+
+    assert not problems, "\n".join(problems)
+
+
+def test_edge_cases_behave_as_features_md_says(warehouse):
+    series = [flat(1, 60), zero_volume(2, 40, seed=2), random_walk(3, 8, seed=3)]
+    warehouse.write_bars(series)
+    warehouse.run_features()
+    rows = warehouse.read()
+
+    flat_rows = rows[1]
+    assert np.all(flat_rows["rsi_14"][14:] == 0)  # RSI 0 when nothing moves
+    assert np.all(np.isnan(flat_rows["rsi_14"][:14]))
+    assert np.all(np.isnan(flat_rows["bb_pct_b"][19:]))  # zero-width band
+    assert np.all(flat_rows["bb_width"][19:] == 0)
+    assert np.all(flat_rows["atr_14"][14:] == 0)
+    zero = rows[2]
+    assert np.all(np.isnan(zero["rvol_20"]))  # mean prior volume is 0
+    assert np.all(zero["mfi_14"][14:] == 0) and np.all(zero["obv"] == 0)
+    short = rows[3]
+    assert len(short["date"]) == 8
+    for column in ("sma_20", "ema_12", "rsi_14", "macd", "atr_14", "bb_upper", "roc_10", "adx_14", "high_52w"):
+        assert np.all(np.isnan(short[column])), column
+    assert not np.isnan(short["return_5d"][5])
+
+
+def test_real_daily_ohlcv_matches_talib(warehouse):
+    if sampledata_csv() is None:
+        pytest.skip("bokeh_sampledata (real daily OHLCV) is not installed")
+    series = real_stocks({"AAPL": 1, "IBM": 2, "MSFT": 3}, since="2009-01-01") + real_stocks({"FB": 4}, since="2000")
+    warehouse.write_bars(series)
+    warehouse.run_features()
+
+    problems = check_parity(warehouse.read(), series)
+
+    assert not problems, "\n".join(problems)
+    assert all(len(s) > 900 for s in series[:3]) and len(series[3]) < 200
+
+
+def test_incremental_run_equals_full_rebuild_bit_for_bit(warehouse):
+    full = [
+        random_walk(1, 400, seed=11),
+        random_walk(2, 260, seed=12, asset_type="equity"),
+        random_walk(3, 30, seed=13),
+    ]
+    before = [full[0].head(399), full[1].head(257), full[2].head(11)]  # 1, 3 and 19 days behind
+    warehouse.write_bars(before)
+    warehouse.run_features()
+    first_run = warehouse.read(warehouse.state_relation())
+
+    warehouse.write_bars(full)
+    warehouse.run_features()
+    incremental = warehouse.read(warehouse.state_relation())
+    batch = warehouse.execute(
+        "select count(*), count(case when is_full_history then 1 end) from staging.int_feature_bars_batched", fetch=True
+    )[1][0]
+    warehouse.run_features(full_refresh=True)
+    rebuilt = warehouse.read(warehouse.state_relation())
+
+    assert batch[1] == 0, "no asset should have been recomputed in full"
+    assert batch[0] < 400 + 260, "the incremental batch reads only the windows' context"
+    for asset_id, old in first_run.items():  # stored rows were not rewritten
+        n = len(old["date"])
+        assert list(incremental[asset_id]["computed_in_invocation"][:n]) == list(old["computed_in_invocation"])
+        assert len(set(incremental[asset_id]["computed_in_invocation"][n:])) == 1
+    assert_same_rows(incremental, rebuilt)
+    assert not check_parity(warehouse.read(), full)
+
+
+def test_restated_asset_is_recomputed_in_full_and_others_are_not(warehouse):
+    split, other = random_walk(1, 300, seed=21, asset_type="equity"), random_walk(2, 300, seed=22)
+    warehouse.write_bars([split.head(299), other.head(299)])
+    warehouse.run_features()
+    first_run = warehouse.read(warehouse.state_relation())
+
+    # A 2:1 split restates the adjusted history before day 150; both assets get a new day.
+    for prices in (split.open, split.high, split.low, split.close):
+        prices[:150] /= 2
+    split.volume[:150] *= 2
+    warehouse.write_bars([split, other])
+    warehouse.run_features()
+    after = warehouse.read(warehouse.state_relation())
+
+    old_run = first_run[1]["computed_in_invocation"][0]
+    assert set(after[1]["computed_in_invocation"]) != {old_run} and len(set(after[1]["computed_in_invocation"])) == 1
+    assert list(after[2]["computed_in_invocation"][:299]) == list(first_run[2]["computed_in_invocation"])
+    assert after[2]["computed_in_invocation"][299] != old_run
+    assert not check_parity(warehouse.read(), [split, other])
+    warehouse.run_features(full_refresh=True)
+    assert_same_rows(after, warehouse.read(warehouse.state_relation()))
