@@ -27,8 +27,8 @@ os.environ.update(
 )
 
 from extract.emulator.server import Emulator  # noqa: E402
-from extract.pipeline import PROVIDERS  # noqa: E402
 from extract.settings import Settings  # noqa: E402
+from flows.offline import UNLIMITED  # noqa: E402
 from tests.pg_cluster import ClusterUnavailableError, start_cluster  # noqa: E402
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "providers"
@@ -119,6 +119,6 @@ def offline_settings(tmp_path: Path, emulator: Emulator, dbt_target: str) -> Set
         fear_greed_base_url=urls["fear_greed"],
         history_days=30,
         backoff_factor=0.05,
-        budgets={provider: {"per_minute": None, "per_day": None} for provider in PROVIDERS},
+        budgets=UNLIMITED,
         pipelines_dir=tmp_path / "dlt",
     )
