@@ -20,12 +20,14 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import ServerMemorySampler  # noqa: E402 - shared with load.py and transform.py
 
 FEATURE_SELECTION = ["int_feature_bars_batched+"]
 STATE_TABLE = "staging.int_daily_features_computed"
@@ -92,44 +94,6 @@ def measure(function, *args, pg_datadir: str | None = None) -> dict:
     if result["error"]:
         raise RuntimeError(result["error"])
     return result
-
-
-class ServerMemorySampler(threading.Thread):
-    """Peak summed RSS of the processes whose command line mentions the Postgres data directory
-    (the postmaster) and their children (the backends), sampled every 50 ms."""
-
-    def __init__(self, datadir: str) -> None:
-        super().__init__(daemon=True)
-        self.datadir, self.peak, self._done = datadir, 0.0, threading.Event()
-
-    def _rss_mib(self) -> float:
-        postmaster, children, rss = None, {}, {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            pid, ppid = int(entry), int(stat[1])
-            rss[pid] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-            children.setdefault(ppid, []).append(pid)
-            if self.datadir.encode() in cmdline and b"postgres" in cmdline:
-                postmaster = pid
-        if postmaster is None:
-            return 0.0
-        return rss.get(postmaster, 0.0) + sum(rss.get(child, 0.0) for child in children.get(postmaster, []))
-
-    def run(self) -> None:
-        while not self._done.is_set():
-            self.peak = max(self.peak, self._rss_mib())
-            time.sleep(0.05)
-
-    def stop(self) -> float:
-        self._done.set()
-        self.join()
-        return round(self.peak, 1)
 
 
 # ---------------------------------------------------------------- the steps
