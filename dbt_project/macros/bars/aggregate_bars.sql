@@ -30,18 +30,18 @@ ranked as (
 aggregated as (
 
     select
-        asset_id,
-        period_start,
-        max(date) as period_end,
-        max(case when rank_first = 1 then open end) as open,
-        max(high) as high,
-        min(low) as low,
-        max(case when rank_last = 1 then close end) as close,
-        sum(volume) as volume,
-        sum(dollar_volume) as dollar_volume,
-        count(*) as n_bars,
-        max(source) as source,
-        bool_and(adjusted_flag) as adjusted_flag
+        cast(asset_id as integer) as asset_id,
+        cast(period_start as date) as period_start,
+        cast(max(date) as date) as period_end,
+        cast(max(case when rank_first = 1 then open end) as double precision) as open,
+        cast(max(high) as double precision) as high,
+        cast(min(low) as double precision) as low,
+        cast(max(case when rank_last = 1 then close end) as double precision) as close,
+        cast(sum(volume) as double precision) as volume,
+        cast(sum(dollar_volume) as double precision) as dollar_volume,
+        cast(count(*) as bigint) as n_bars,
+        cast(max(source) as text) as source,
+        cast(bool_and(adjusted_flag) as boolean) as adjusted_flag
 
     from ranked
     group by asset_id, period_start

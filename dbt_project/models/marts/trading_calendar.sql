@@ -21,11 +21,12 @@ days as (
 final as (
 
     select
-        days.date,
-        extract(isodow from days.date) in (6, 7) as is_weekend,
-        holidays.holiday_name as nyse_holiday,
-        extract(isodow from days.date) not in (6, 7) and holidays.holiday_date is null as is_nyse_session,
-        true as is_crypto_session
+        cast(days.date as date) as date,
+        cast(extract(isodow from days.date) in (6, 7) as boolean) as is_weekend,
+        cast(holidays.holiday_name as text) as nyse_holiday,
+        cast(extract(isodow from days.date) not in (6, 7) and holidays.holiday_date is null as boolean)
+            as is_nyse_session,
+        cast(true as boolean) as is_crypto_session
 
     from days
     left join holidays
