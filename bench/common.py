@@ -92,8 +92,16 @@ def _child(queue, function, args) -> None:
 
         detail, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-3000:]}"
     elapsed = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"seconds": elapsed, "peak_rss_mib": round(peak_mib, 1), "detail": detail, "error": error})
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put(
+        {
+            "seconds": elapsed,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            "detail": detail,
+            "error": error,
+        }
+    )
 
 
 def measure(function, *args, pg_datadir: str | None = None) -> dict:

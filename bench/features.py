@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import resource
 import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import ServerMemorySampler  # noqa: E402 - shared with load.py and transform.py
+from common import measure  # noqa: E402 - shared with load.py and transform.py
 
 FEATURE_SELECTION = ["int_feature_bars_batched+"]
 STATE_TABLE = "staging.int_daily_features_computed"
@@ -54,46 +51,6 @@ def _settings(duckdb_path: str, target: str):
     from extract.settings import Settings
 
     return Settings(duckdb_path=Path(duckdb_path), dbt_target=target)
-
-
-def _child(queue, function, args) -> None:
-    _quiet()
-    started = time.perf_counter()
-    try:
-        detail = function(*args)
-        error = None
-    except Exception as exc:  # noqa: BLE001 - reported to the parent
-        detail, error = None, f"{type(exc).__name__}: {exc}"
-    elapsed = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime
-    queue.put(
-        {
-            "seconds": elapsed,
-            "cpu_seconds": cpu,
-            "peak_rss_mib": usage.ru_maxrss / 1024,
-            "detail": detail,
-            "error": error,
-        }
-    )
-
-
-def measure(function, *args, pg_datadir: str | None = None) -> dict:
-    """Run function(*args) in a fresh process; wall time and peak RSS (and Postgres server RSS)."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    sampler = ServerMemorySampler(pg_datadir) if pg_datadir else None
-    if sampler:
-        sampler.start()
-    process = context.Process(target=_child, args=(queue, function, args))
-    process.start()
-    result = queue.get()
-    process.join()
-    if sampler:
-        result["server_peak_rss_mib"] = sampler.stop()
-    if result["error"]:
-        raise RuntimeError(result["error"])
-    return result
 
 
 # ---------------------------------------------------------------- the steps

@@ -61,7 +61,6 @@ class RateBudget:
                 self.waited_seconds += wait
             self._sleep(wait)
 
-
     def saturate(self) -> None:
         """The provider said "too many": treat the current window as full, so the retry that
         follows waits for the window to roll instead of spending its attempts inside it."""

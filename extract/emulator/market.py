@@ -170,32 +170,7 @@ class SyntheticMarket:
 
     @staticmethod
     def _generate_equity(profile: EquityProfile) -> list[EquitySession]:
-        rng = random.Random(f"equity:{profile.symbol}")
-        sessions = nyse_sessions(EQUITY_EPOCH, HORIZON.date())
-        daily_vol = profile.annual_vol / math.sqrt(252)
-        drift = 0.10 / 252 - daily_vol**2 / 4
-        adjusted_close = profile.first_close  # on today's share basis, before dividends
-        paid_in_month: set[tuple[int, int]] = set()
-        raw = []
-        for day in sessions:
-            # Prices are walked on today's share count and scaled up by every split still to
-            # come, so the unadjusted history drops at each split like the real one does.
-            shares_factor = math.prod(r for split_day, r in profile.splits.items() if split_day > day)
-            previous_close = adjusted_close * shares_factor
-            dividend = 0.0
-            month = (day.year, day.month)
-            if profile.dividend_yield and day.month in (2, 5, 8, 11) and day.day >= 7 and month not in paid_in_month:
-                paid_in_month.add(month)
-                dividend = round(previous_close * profile.dividend_yield / 4, 2)
-            base = adjusted_close - dividend / shares_factor
-            open_ = base * math.exp(0.25 * daily_vol * rng.gauss(0.0, 1.0))
-            adjusted_close = base * math.exp(drift + daily_vol * rng.gauss(0.0, 1.0))
-            high = max(open_, adjusted_close) * (1 + abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
-            low = min(open_, adjusted_close) * (1 - abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
-            volume = int(profile.daily_volume * math.exp(0.3 * rng.gauss(0.0, 1.0)) / shares_factor)
-            prices = (round(price * shares_factor, 4) for price in (open_, high, low, adjusted_close))
-            raw.append(EquitySession(day, *prices, volume, dividend, profile.splits.get(day, 1.0)))
-        return raw
+        return walk_equity(profile, nyse_sessions(EQUITY_EPOCH, HORIZON.date()))
 
     @staticmethod
     def _generate_fear_greed() -> list[tuple[dt.date, int]]:
@@ -208,6 +183,34 @@ class SyntheticMarket:
             value = min(100.0, max(0.0, value))
             series.append((FEAR_GREED_EPOCH + dt.timedelta(days=offset), round(value)))
         return series
+
+
+def walk_equity(profile: EquityProfile, sessions: list[dt.date]) -> list[EquitySession]:
+    """One equity's unadjusted sessions: a log walk on today's share basis, scaled up by every
+    split still to come (so the history drops at each split like a real one), with quarterly
+    dividends taken off the price on their ex-dates. Deterministic per symbol."""
+    rng = random.Random(f"equity:{profile.symbol}")
+    daily_vol = profile.annual_vol / math.sqrt(252)
+    drift = 0.10 / 252 - daily_vol**2 / 4
+    adjusted_close = profile.first_close  # on today's share basis, before dividends
+    paid: set[tuple[int, int]] = set()
+    walked = []
+    for day in sessions:
+        shares_factor = math.prod(ratio for split_day, ratio in profile.splits.items() if split_day > day)
+        dividend = 0.0
+        month = (day.year, day.month)
+        if profile.dividend_yield and day.month in (2, 5, 8, 11) and day.day >= 7 and month not in paid:
+            paid.add(month)
+            dividend = round(adjusted_close * shares_factor * profile.dividend_yield / 4, 2)
+        base = adjusted_close - dividend / shares_factor
+        open_ = base * math.exp(0.25 * daily_vol * rng.gauss(0.0, 1.0))
+        adjusted_close = base * math.exp(drift + daily_vol * rng.gauss(0.0, 1.0))
+        high = max(open_, adjusted_close) * (1 + abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
+        low = min(open_, adjusted_close) * (1 - abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
+        volume = int(profile.daily_volume * math.exp(0.3 * rng.gauss(0.0, 1.0)) / shares_factor)
+        prices = (round(price * shares_factor, 4) for price in (open_, high, low, adjusted_close))
+        walked.append(EquitySession(day, *prices, volume, dividend, profile.splits.get(day, 1.0)))
+    return walked
 
 
 def adjusted_closes(sessions: list[EquitySession]) -> list[float]:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import random
 from pathlib import Path
 
 from extract.calendars import last_completed_session, nyse_sessions
 from extract.emulator import payloads
-from extract.emulator.market import COINS, CoinProfile, EquityProfile, EquitySession, SyntheticMarket
+from extract.emulator.market import COINS, CoinProfile, EquityProfile, EquitySession, SyntheticMarket, walk_equity
 from extract.emulator.server import Emulator, EmulatorConfig
 
 UTC = dt.UTC
@@ -64,7 +63,7 @@ class GeneratedMarket(SyntheticMarket):
         if profile is None:
             return None
         if symbol not in self._equity_series:
-            self._equity_series[symbol] = generate_sessions(profile, self.sessions)
+            self._equity_series[symbol] = walk_equity(profile, self.sessions)
         return self._equity_series[symbol]
 
 
@@ -91,34 +90,6 @@ def _coin_profile(coin: str) -> CoinProfile:
         coin, coin.replace("-", "")[:8], f"Generated Coin {coin}", rng.uniform(0.01, 5000), rng.uniform(0.5, 1.2),
         rng.uniform(1e5, 1e8), rng.uniform(1e6, 1e10), None,
     )  # fmt: skip
-
-
-def generate_sessions(profile: EquityProfile, sessions: list[dt.date]) -> list[EquitySession]:
-    """The same walk as `SyntheticMarket._generate_equity` (splits, quarterly dividends), over
-    the given sessions only."""
-    rng = random.Random(f"equity:{profile.symbol}")
-    daily_vol = profile.annual_vol / math.sqrt(252)
-    drift = 0.10 / 252 - daily_vol**2 / 4
-    adjusted_close = profile.first_close
-    paid: set[tuple[int, int]] = set()
-    split_days = sorted(profile.splits)
-    out = []
-    for day in sessions:
-        shares_factor = math.prod(profile.splits[d] for d in split_days if d > day)
-        dividend = 0.0
-        month = (day.year, day.month)
-        if profile.dividend_yield and day.month in (2, 5, 8, 11) and day.day >= 7 and month not in paid:
-            paid.add(month)
-            dividend = round(adjusted_close * shares_factor * profile.dividend_yield / 4, 2)
-        base = adjusted_close - dividend / shares_factor
-        open_ = base * math.exp(0.25 * daily_vol * rng.gauss(0.0, 1.0))
-        adjusted_close = base * math.exp(drift + daily_vol * rng.gauss(0.0, 1.0))
-        high = max(open_, adjusted_close) * (1 + abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
-        low = min(open_, adjusted_close) * (1 - abs(0.4 * daily_vol * rng.gauss(0.0, 1.0)))
-        volume = int(profile.daily_volume * math.exp(0.3 * rng.gauss(0.0, 1.0)) / shares_factor)
-        prices = (round(price * shares_factor, 4) for price in (open_, high, low, adjusted_close))
-        out.append(EquitySession(day, *prices, volume, dividend, profile.splits.get(day, 1.0)))
-    return out
 
 
 def av_payload_bytes(market: GeneratedMarket, symbol: str, now: dt.datetime, outputsize: str = "full") -> bytes:
