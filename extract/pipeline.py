@@ -83,14 +83,30 @@ def build_source(
     return fear_greed_source(settings, report, now, backfill)
 
 
-def loader_file_format(settings: Settings) -> str | None:
-    """DuckDB loads dlt's JSONL files with its own reader: ~1.8x faster end to end than the
-    default INSERT statements on this project's payloads (docs/performance.md)."""
+# Providers whose resources yield Arrow tables.
+ARROW_PROVIDERS = ("alpha_vantage",)
+# Arrow tables carry the same dlt columns as dict rows (dlt's default adds neither to Arrow):
+# `_dlt_load_id` is what staging reads as `load_id`, and `_dlt_id` is NOT NULL in existing tables.
+ARROW_DLT_COLUMNS = {
+    "normalize.parquet_normalizer.add_dlt_load_id": True,
+    "normalize.parquet_normalizer.add_dlt_id": True,
+}
+
+
+def loader_file_format(settings: Settings, provider: str | None = None) -> str | None:
+    """Dict rows on DuckDB: dlt's JSONL files, read by DuckDB's own reader (~1.8x faster end to
+    end than the default INSERT statements). Arrow tables: None, so dlt picks its native Arrow
+    writer: parquet on DuckDB, CSV loaded with COPY on Postgres (a run-wide "jsonl" would
+    turn the tables back into rows)."""
+    if provider in ARROW_PROVIDERS:
+        return None
     return "jsonl" if settings.destination == "duckdb" else None
 
 
-def _run(pipeline: dlt.Pipeline, source, report: ProviderReport, settings: Settings) -> None:
-    pipeline.run(source, loader_file_format=loader_file_format(settings))
+def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, settings: Settings) -> None:
+    for key, value in ARROW_DLT_COLUMNS.items():
+        dlt.config[key] = value
+    pipeline.run(source, loader_file_format=loader_file_format(settings, provider))
     normalized = pipeline.last_trace.last_normalize_info
     counts = normalized.row_counts if normalized else {}
     report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
@@ -102,7 +118,7 @@ def extract_provider(provider: str, settings: Settings, now: dt.datetime | None 
     now = now or dt.datetime.now(dt.UTC)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
-    _run(pipeline, build_source(provider, provider_assets(provider), settings, report, now), report, settings)
+    _run(pipeline, provider, build_source(provider, provider_assets(provider), settings, report, now), report, settings)
     report.finished = dt.datetime.now(dt.UTC)
     return report
 
@@ -135,7 +151,7 @@ def backfill_provider(
     batch_size = max(1, settings.workers * 2)
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        _run(pipeline, build_source(provider, batch, settings, report, now, backfill), report, settings)
+        _run(pipeline, provider, build_source(provider, batch, settings, report, now, backfill), report, settings)
         if report.deferred:
             report.deferred.update({asset: "day budget exhausted" for asset in todo[start + batch_size :]})
             break

@@ -4,6 +4,9 @@ One row per symbol and date with Alpha Vantage's fields as sent (strings; adjust
 in dbt from the dividend and split columns). Each symbol keeps its own cursor: its first run
 and backfills ask for `outputsize=full`; daily runs ask for `compact` (the latest 100
 sessions) and keep rows from the cursor minus the lag.
+
+The resource yields one Arrow table per symbol, so dlt writes it without per-row work:
+parquet files on DuckDB, CSV for COPY on Postgres (docs/performance.md, "Load").
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from extract.alpha_vantage.helpers import daily_rows, is_throttle_body
+from extract.alpha_vantage.helpers import daily_table, is_throttle_body
 from extract.alpha_vantage.settings import ADJUSTED_FIELDS, COMPACT_REACH_DAYS, DAILY_FIELDS
 from extract.backfill import Backfill
 from extract.fetching import fetch_each
@@ -22,7 +27,9 @@ from extract.responses import json_body
 from extract.settings import Settings
 
 PROVIDER = "alpha_vantage"
-COLUMNS = {name: {"data_type": "text", "nullable": True} for name in {*ADJUSTED_FIELDS, *DAILY_FIELDS}} | {
+COLUMNS = {
+    name: {"data_type": "text", "nullable": True} for name in dict.fromkeys((*ADJUSTED_FIELDS, *DAILY_FIELDS))
+} | {
     "date": {"data_type": "date", "nullable": False},
     "last_refreshed": {"data_type": "text"},
 }
@@ -36,7 +43,7 @@ def alpha_vantage_source(
     secrets = [settings.alpha_vantage_api_key]
     function = settings.alpha_vantage_function
 
-    def fetch(symbol: str, cursor: dt.date | None) -> list[dict]:
+    def fetch(symbol: str, cursor: dt.date | None) -> pa.Table:
         compact = backfill is None and cursor is not None and (now.date() - cursor).days < COMPACT_REACH_DAYS
         params = {
             "function": function,
@@ -44,12 +51,13 @@ def alpha_vantage_source(
             "outputsize": "compact" if compact else "full",
             "apikey": settings.alpha_vantage_api_key or "demo",
         }
-        rows = daily_rows(json_body(client.get("/query", params=params), PROVIDER, symbol), symbol, function)
+        table = daily_table(json_body(client.get("/query", params=params), PROVIDER, symbol), symbol, function)
+        dates = table["date"]
         if backfill:
-            return [row for row in rows if backfill.covers(row["date"])]
+            return table.filter(pc.and_(pc.greater_equal(dates, backfill.start), pc.less_equal(dates, backfill.end)))
         if cursor is not None:
-            return [row for row in rows if row["date"] > cursor - dt.timedelta(days=settings.lag_days)]
-        return rows
+            return table.filter(pc.greater(dates, cursor - dt.timedelta(days=settings.lag_days)))
+        return table
 
     @dlt.resource(
         name="alpha_vantage_daily",
@@ -66,12 +74,13 @@ def alpha_vantage_source(
             return dt.date.fromisoformat(cursors[symbol]) if symbol in cursors else None
 
         todo = [symbol for symbol in symbols if symbol not in finished]
-        for symbol, rows in fetch_each(todo, lambda s: fetch(s, cursor_of(s)), report, settings.workers, secrets):
-            yield rows
+        for symbol, table in fetch_each(todo, lambda s: fetch(s, cursor_of(s)), report, settings.workers, secrets):
+            if table.num_rows:
+                yield table
             if backfill:
                 finished.append(symbol)
-            elif rows:
-                cursors[symbol] = max(row["date"] for row in rows).isoformat()
+            elif table.num_rows:
+                cursors[symbol] = pc.max(table["date"]).as_py().isoformat()
             report.succeed()
 
     return daily

@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from extract.alpha_vantage.helpers import daily_rows, is_throttle_body
+from extract.alpha_vantage.helpers import daily_table, is_throttle_body
 from extract.errors import PayloadError, PlanError, ProviderError
 
 
@@ -25,7 +25,7 @@ def _response(body: dict) -> requests.Response:
 
 def test_real_adjusted_series_keeps_the_providers_strings(provider_fixtures):
     payload = _load(provider_fixtures, "time_series_daily_adjusted_AAPL_compact_100rows_2021-07-23.json")
-    rows = daily_rows(payload, "AAPL", "TIME_SERIES_DAILY_ADJUSTED")
+    rows = daily_table(payload, "AAPL", "TIME_SERIES_DAILY_ADJUSTED").to_pylist()
     assert len(rows) == 100
     dividend = next(row for row in rows if row["date"] == dt.date(2021, 5, 7))
     assert dividend["7. dividend amount"] == "0.2200"
@@ -34,7 +34,7 @@ def test_real_adjusted_series_keeps_the_providers_strings(provider_fixtures):
 
 def test_real_plain_daily_series_parses(provider_fixtures):
     payload = _load(provider_fixtures, "time_series_daily_MSFT_compact_TRUNCATED_3rows_2018-05-10T13-58.json")
-    rows = daily_rows(payload, "MSFT", "TIME_SERIES_DAILY")
+    rows = daily_table(payload, "MSFT", "TIME_SERIES_DAILY").to_pylist()
     assert [row["date"] for row in rows] == [dt.date(2018, 5, 10), dt.date(2018, 5, 9), dt.date(2018, 5, 8)]
     assert rows[0]["5. volume"] == "12229563" and rows[0]["last_refreshed"] == "2018-05-10 13:58:33"
 
@@ -50,7 +50,7 @@ def test_real_plain_daily_series_parses(provider_fixtures):
 )
 def test_real_http_200_bodies_are_classified_never_loaded(provider_fixtures, name, error, words):
     with pytest.raises(error, match=words) as caught:
-        daily_rows(_load(provider_fixtures, name), "GME", "TIME_SERIES_DAILY_ADJUSTED")
+        daily_table(_load(provider_fixtures, name), "GME", "TIME_SERIES_DAILY_ADJUSTED")
     assert "alpha_vantage asset 'GME'" in str(caught.value)
 
 
@@ -67,4 +67,26 @@ def test_a_non_numeric_price_names_the_symbol_and_field(provider_fixtures):
     payload = _load(provider_fixtures, "time_series_daily_adjusted_IBM_full_TRUNCATED_2rows_2020-05-08.json")
     payload["Time Series (Daily)"]["2020-05-07"]["4. close"] = "n/a"
     with pytest.raises(PayloadError, match=r"alpha_vantage asset 'IBM': 2020-05-07.*'4\. close'"):
-        daily_rows(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+        daily_table(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+
+
+@pytest.mark.parametrize(
+    ("day", "change", "words", "field"),
+    [
+        ("2020-05-07", {"6. volume": None}, "2020-05-07: expected a numeric string, got None", "6. volume"),
+        ("2020-05-07", {"2. high": 135.5}, "2020-05-07: expected a numeric string, got 135.5", "2. high"),
+        ("2020-05-07", {"1. open": "1e"}, "2020-05-07: expected a numeric string, got '1e'", "1. open"),
+        ("2020-05-07", "n/a", "2020-05-07: expected an object", "Time Series (Daily)"),
+        ("2020-5-7", {}, "not a date: '2020-5-7'", "Time Series (Daily)"),
+    ],
+)
+def test_every_bad_value_shape_names_the_day_and_field(provider_fixtures, day, change, words, field):
+    """The column checks catch what the row-by-row reader would, with the same message."""
+    payload = _load(provider_fixtures, "time_series_daily_adjusted_IBM_full_TRUNCATED_2rows_2020-05-08.json")
+    series = payload["Time Series (Daily)"]
+    good = series.pop("2020-05-07")
+    series[day] = {**good, **change} if isinstance(change, dict) else change
+    with pytest.raises(PayloadError) as caught:
+        daily_table(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+    assert (caught.value.asset, caught.value.field) == ("IBM", field)
+    assert words in str(caught.value)

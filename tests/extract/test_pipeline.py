@@ -110,3 +110,22 @@ def test_crypto_points_cover_the_configured_history(duckdb_settings):
     first, last = query(duckdb_settings, "select min(point_date), max(point_date) from raw.coingecko_market_chart")[0]
     assert first == today - dt.timedelta(days=duckdb_settings.history_days)
     assert last == today
+
+
+@pytest.mark.parametrize(
+    ("warehouse", "file_format"),
+    [("duckdb_settings", "parquet"), pytest.param("postgres_settings", "csv", marks=pytest.mark.postgres)],
+)
+def test_alpha_vantage_tables_load_in_a_format_the_warehouse_bulk_reads(warehouse, file_format, request):
+    """Arrow tables must stay columnar to the warehouse (parquet for DuckDB, CSV for Postgres'
+    COPY): a run-wide row format such as jsonl would turn them back into rows."""
+    settings = request.getfixturevalue(warehouse)
+    extract_provider("alpha_vantage", settings)
+    info = pipeline_for("alpha_vantage", settings).last_trace.last_load_info
+    formats = {
+        job.job_file_info.file_format
+        for package in info.load_packages
+        for job in package.jobs["completed_jobs"]
+        if job.job_file_info.table_name == "alpha_vantage_daily" and job.job_file_info.file_format != "sql"
+    }
+    assert formats == {file_format}
