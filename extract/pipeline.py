@@ -85,22 +85,22 @@ def build_source(
 
 # Providers whose resources yield Arrow tables.
 ARROW_PROVIDERS = ("alpha_vantage",)
-# Arrow tables carry the same dlt columns as dict rows (dlt's default adds neither to Arrow):
-# `_dlt_load_id` is what staging reads as `load_id`, and `_dlt_id` is NOT NULL in existing tables.
-ARROW_DLT_COLUMNS = {
-    "normalize.parquet_normalizer.add_dlt_load_id": True,
-    "normalize.parquet_normalizer.add_dlt_id": True,
-}
+# Arrow tables carry the same dlt columns as dict rows; dlt adds neither to Arrow by default.
+# `_dlt_load_id` (what staging reads as `load_id`) is added by dlt while extracting; the
+# sources add `_dlt_id` (NOT NULL in existing tables) themselves, so normalize can take the
+# extracted parquet files as they are instead of rewriting them.
+ARROW_DLT_COLUMNS = {"normalize.parquet_normalizer.add_dlt_load_id": True}
 
 
-def loader_file_format(settings: Settings, provider: str | None = None) -> str | None:
-    """Dict rows on DuckDB: dlt's JSONL files, read by DuckDB's own reader (~1.8x faster end to
-    end than the default INSERT statements). Arrow tables: None, so dlt picks its native Arrow
-    writer: parquet on DuckDB, CSV loaded with COPY on Postgres (a run-wide "jsonl" would
-    turn the tables back into rows)."""
+def loader_file_format(settings: Settings, provider: str | None = None) -> str:
+    """Arrow tables go to the warehouse in a format it bulk-reads, written by dlt straight from
+    the tables: parquet on DuckDB, CSV for COPY on Postgres. Dict rows on DuckDB: dlt's JSONL
+    files, read by DuckDB's own reader (~1.8x faster end to end than the default INSERT
+    statements); on Postgres INSERT statements. Always explicit: dlt keeps the format given to
+    a table's earlier runs as a hint, and a row format would turn tables back into rows."""
     if provider in ARROW_PROVIDERS:
-        return None
-    return "jsonl" if settings.destination == "duckdb" else None
+        return "parquet" if settings.destination == "duckdb" else "csv"
+    return "jsonl" if settings.destination == "duckdb" else "insert_values"
 
 
 def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, settings: Settings) -> None:
@@ -112,13 +112,16 @@ def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, 
     report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
 
 
-def extract_provider(provider: str, settings: Settings, now: dt.datetime | None = None) -> ProviderReport:
-    """The daily extract of one provider. Per-asset failures are recorded on the report; only
-    a failure to load at all raises."""
+def extract_provider(
+    provider: str, settings: Settings, now: dt.datetime | None = None, assets: list[str] | None = None
+) -> ProviderReport:
+    """The daily extract of one provider (default: its active assets). Per-asset failures are
+    recorded on the report; only a failure to load at all raises."""
     now = now or dt.datetime.now(dt.UTC)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
-    _run(pipeline, provider, build_source(provider, provider_assets(provider), settings, report, now), report, settings)
+    assets = assets or provider_assets(provider)
+    _run(pipeline, provider, build_source(provider, assets, settings, report, now), report, settings)
     report.finished = dt.datetime.now(dt.UTC)
     return report
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from dlt.common.json import json as dlt_json
 from requests import Response
 
 from extract.errors import PayloadError, PlanError, ProviderError
@@ -25,10 +26,7 @@ def error_text(body: object) -> str:
 
 def json_body(response: Response, provider: str, asset: str | None, plan_codes: tuple[int, ...] = ()) -> object:
     """The decoded body of a successful response; otherwise raise with the provider's own reason."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = _decode(response)
     if response.status_code != 200:
         reason = error_text(body) if body is not None else response.text.strip()[:300]
         message = f"HTTP {response.status_code} from {response.request.path_url.split('?')[0]}: {reason}"
@@ -39,6 +37,19 @@ def json_body(response: Response, provider: str, asset: str | None, plan_codes: 
     if body is None:
         raise PayloadError(provider, asset, f"invalid or truncated JSON ({len(response.content)} bytes)")
     return body
+
+
+def _decode(response: Response) -> object:
+    """orjson (through dlt) decodes a full equity history ~2x faster than requests' simplejson;
+    the lenient decoder still gets what orjson refuses (NaN, integers beyond 64 bits)."""
+    try:
+        return dlt_json.loadb(response.content)
+    except ValueError:
+        pass
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _error_code(body: object) -> int | None:

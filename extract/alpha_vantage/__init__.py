@@ -16,9 +16,10 @@ import datetime as dt
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.normalizers.utils import generate_dlt_ids
 
 from extract.alpha_vantage.helpers import daily_table, is_throttle_body
-from extract.alpha_vantage.settings import ADJUSTED_FIELDS, COMPACT_REACH_DAYS, DAILY_FIELDS
+from extract.alpha_vantage.settings import COMPACT_REACH_DAYS, RAW_FIELDS
 from extract.backfill import Backfill
 from extract.fetching import fetch_each
 from extract.http import rest_client
@@ -27,9 +28,8 @@ from extract.responses import json_body
 from extract.settings import Settings
 
 PROVIDER = "alpha_vantage"
-COLUMNS = {
-    name: {"data_type": "text", "nullable": True} for name in dict.fromkeys((*ADJUSTED_FIELDS, *DAILY_FIELDS))
-} | {
+DLT_ID = pa.field("_dlt_id", pa.string(), nullable=False)
+COLUMNS = {name: {"data_type": "text", "nullable": True} for name in RAW_FIELDS} | {
     "date": {"data_type": "date", "nullable": False},
     "last_refreshed": {"data_type": "text"},
 }
@@ -54,14 +54,18 @@ def alpha_vantage_source(
         table = daily_table(json_body(client.get("/query", params=params), PROVIDER, symbol), symbol, function)
         dates = table["date"]
         if backfill:
-            return table.filter(pc.and_(pc.greater_equal(dates, backfill.start), pc.less_equal(dates, backfill.end)))
-        if cursor is not None:
-            return table.filter(pc.greater(dates, cursor - dt.timedelta(days=settings.lag_days)))
-        return table
+            table = table.filter(pc.and_(pc.greater_equal(dates, backfill.start), pc.less_equal(dates, backfill.end)))
+        elif cursor is not None:
+            table = table.filter(pc.greater(dates, cursor - dt.timedelta(days=settings.lag_days)))
+        # dlt's row ids, added here (in the fetching thread) rather than by dlt's normalize, which
+        # would read and rewrite every parquet file to add them.
+        return table.append_column(DLT_ID, pa.array(generate_dlt_ids(table.num_rows), pa.string()))
 
+    # `deduplicated`: each symbol is fetched once per load and its dates are the keys of one
+    # JSON object, so (symbol, date) is unique in every load: the merge skips its dedup window.
     @dlt.resource(
         name="alpha_vantage_daily",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
         primary_key=("symbol", "date"),
         columns=COLUMNS,
     )
@@ -73,7 +77,7 @@ def alpha_vantage_source(
         def cursor_of(symbol: str) -> dt.date | None:
             return dt.date.fromisoformat(cursors[symbol]) if symbol in cursors else None
 
-        todo = [symbol for symbol in symbols if symbol not in finished]
+        todo = [symbol for symbol in dict.fromkeys(symbols) if symbol not in finished]
         for symbol, table in fetch_each(todo, lambda s: fetch(s, cursor_of(s)), report, settings.workers, secrets):
             if table.num_rows:
                 yield table

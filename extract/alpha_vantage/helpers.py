@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from requests import Response
 
-from extract.alpha_vantage.settings import ADJUSTED_FIELDS, DAILY_FIELDS, SERIES_KEY
+from extract.alpha_vantage.settings import ADJUSTED_FIELDS, DAILY_FIELDS, RAW_FIELDS, SERIES_KEY
 from extract.errors import PayloadError, PlanError, ProviderError
 
 PROVIDER = "alpha_vantage"
@@ -17,6 +17,17 @@ PROVIDER = "alpha_vantage"
 NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PLAN_MARKERS = ("premium endpoint", "premium feature")
+# The raw table's whole shape, in one order for both functions, key columns NOT NULL as in dlt's
+# schema: dlt then writes each table as it is (a mismatch costs a rewrite or a warning per table).
+SCHEMA = pa.schema(
+    [
+        pa.field("symbol", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),
+        ("function", pa.string()),
+        ("last_refreshed", pa.string()),
+        *[(name, pa.string()) for name in RAW_FIELDS],
+    ]
+)
 
 
 def is_throttle_body(response: Response | None, _exc: BaseException | None = None) -> bool:
@@ -41,8 +52,8 @@ def _is_plan_notice(text: str) -> bool:
 
 
 def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
-    """`Time Series (Daily)` as one Arrow table: the provider's fields kept as sent (strings),
-    plus `symbol`, `date`, `function` and `last_refreshed`.
+    """`Time Series (Daily)` as one Arrow table: the provider's fields kept as sent (strings; the
+    other function's fields null), plus `symbol`, `date`, `function` and `last_refreshed`.
 
     Built and validated column by column in Arrow (a full history is ~3,650 rows x 8 fields
     per symbol: a Python check and dict per row cost more than the load itself); only a
@@ -81,15 +92,16 @@ def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
     if values.null_count or not all(pc.all(ok).as_py() for ok in numeric):
         raise _first_bad_row(series, symbol, fields, "not a numeric string")
     rows = len(series)
+    sent = dict(zip(fields, columns, strict=True))
     return pa.Table.from_arrays(
         [
             pa.repeat(symbol, rows),
             dates,
             pa.repeat(function, rows),
             pa.repeat(meta["3. Last Refreshed"], rows),
-            *columns,
+            *[sent.get(name, pa.nulls(rows, pa.string())) for name in RAW_FIELDS],
         ],
-        names=["symbol", "date", "function", "last_refreshed", *fields],
+        schema=SCHEMA,
     )
 
 
