@@ -268,6 +268,11 @@ class Warehouse:
     def state_relation(self) -> str:
         return f"staging.{STATE_TABLE}"
 
+    def publish(self) -> str:
+        """The flow's publish step (publish_marts); returns the published daily_features."""
+        invoke_dbt(["run-operation", "publish_marts"], self.settings)
+        return f"{'public' if self.engine == 'postgres' else 'main'}.daily_features"
+
     def write_bars(self, series: list[Series]) -> None:
         """(Re)create daily_bars and assets with exactly these series."""
         data = _bars_csv(series)

@@ -3,11 +3,19 @@
     continues from (state_*, rn, first_date; the fingerprint and context start on each
     asset's last bar). Incremental (append): an incremental run appends the new bars of
     continued assets; assets recomputed in full lose their stored rows first (pre-hook).
-    Published without the state columns as the `daily_features` mart.
+    Published as the `daily_features` view, which adds the row-local features.
 
     Window features are computed over the batch (new bars plus their context) from explicit
     lag() expressions, never from order-dependent floating-point frame aggregates, so a
-    continued run matches a full rebuild bit for bit.
+    continued run matches a full rebuild bit for bit. Rolling sums are written out as sums
+    of lag() terms in a fixed order (a 10-row sum, then sums of lagged 10-row sums): the
+    engines add a frame's values in an order that depends on where the partition starts,
+    and an incremental run's partition starts later than a full build's.
+
+    Cost notes (7.3M bars on DuckDB): each lag() costs about as much as the next, wherever
+    its value is used, so every lag is shared or built from a partial result of an earlier
+    pass; columns are listed, not `*`, so only what later steps use stays in the window
+    buffers; no column that can be derived from the same row is stored.
 #}
 {{
     config(
@@ -23,6 +31,21 @@
 
 {%- set state_columns = features_state_columns() %}
 {%- set d = 'double precision' %}
+{#- the columns every step passes on unchanged -#}
+{%- set kept -%}
+        asset_id,
+        date,
+        day_number,
+        rn,
+        is_new,
+        first_date,
+        asset_type,
+        close,
+        volume,
+        previous_close,
+        history_hash,
+        context_start,
+{%- endset %}
 
 with
 
@@ -78,36 +101,31 @@ money_flows as (
 
 ),
 
-{#-
-    Rolling sums are written out as sums of lag() terms in a fixed order (a 10-row sum, then
-    sums of lagged 10-row sums), never as sum() over a frame: the engines add a frame's values
-    in an order that depends on where the partition starts, and an incremental run's partition
-    starts later than a full build's. Written out, both runs add the same numbers in the same
-    order and agree bit for bit. All windows share one ordering (per asset, by date).
-#}
+{#- Window pass 1: the last 19 rows of each input (the raw values of the 20-row dispersions), extremes. #}
 
 lagged as (
 
     select
-        *,
+        {{ kept }}
+        typical_price,
+        log_return_1d,
         {%- for lag in range(1, 20) %}
         lag(close, {{ lag }}) over asset_rows as close_lag_{{ lag }},
         lag(typical_price, {{ lag }}) over asset_rows as typical_price_lag_{{ lag }},
         lag(log_return_1d, {{ lag }}) over asset_rows as log_return_lag_{{ lag }},
         {%- endfor %}
-        {%- for lag in range(1, 10) %}
-        lag(volume, {{ lag }}) over asset_rows as volume_lag_{{ lag }},
-        {%- endfor %}
-        {%- for lag in range(1, 7) %}
-        lag(positive_money_flow, {{ lag }}) over asset_rows as positive_money_flow_lag_{{ lag }},
-        lag(negative_money_flow, {{ lag }}) over asset_rows as negative_money_flow_lag_{{ lag }},
-        {%- endfor %}
         lag(close, 20) over asset_rows as close_lag_20,
         lag(close, 60) over asset_rows as close_lag_60,
-        max(high) over (asset_rows rows between 13 preceding and current row) as highest_high_14,
-        min(low) over (asset_rows rows between 13 preceding and current row) as lowest_low_14,
-        max(high) over (asset_rows rows between 19 preceding and current row) as highest_high_20,
-        min(low) over (asset_rows rows between 19 preceding and current row) as lowest_low_20,
+        volume {% for lag in range(1, 10) %} + lag(volume, {{ lag }}) over asset_rows{% endfor %} as volume_sum_10,
+        positive_money_flow {% for lag in range(1, 7) %} + lag(positive_money_flow, {{ lag }}) over asset_rows{% endfor %}
+            as positive_money_flow_7,
+        negative_money_flow {% for lag in range(1, 7) %} + lag(negative_money_flow, {{ lag }}) over asset_rows{% endfor %}
+            as negative_money_flow_7,
+        greatest(high {%- for lag in range(1, 14) %}, lag(high, {{ lag }}) over asset_rows{% endfor %}) as highest_high_14,
+        least(low {%- for lag in range(1, 14) %}, lag(low, {{ lag }}) over asset_rows{% endfor %}) as lowest_low_14,
+        {#- 10-row extremes; pass 2 pairs each with its value 10 rows back #}
+        greatest(high {%- for lag in range(1, 10) %}, lag(high, {{ lag }}) over asset_rows{% endfor %}) as highest_high_10,
+        least(low {%- for lag in range(1, 10) %}, lag(low, {{ lag }}) over asset_rows{% endfor %}) as lowest_low_10,
         max(high) over (asset_rows range between 364 preceding and current row) as highest_high_52w,
         min(low) over (asset_rows range between 364 preceding and current row) as lowest_low_52w
 
@@ -119,83 +137,142 @@ lagged as (
 summed as (
 
     select
-        *,
+        {{ kept }}
+        close_lag_5,
+        close_lag_10,
+        close_lag_20,
+        close_lag_60,
+        volume_sum_10,
+        positive_money_flow_7,
+        negative_money_flow_7,
+        highest_high_14,
+        lowest_low_14,
+        highest_high_10,
+        lowest_low_10,
+        highest_high_52w,
+        lowest_low_52w,
+        log_return_1d,
+        typical_price,
         close {% for lag in range(1, 10) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10,
-        close_lag_10 {% for lag in range(11, 20) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10_before,
-        typical_price {% for lag in range(1, 20) %} + typical_price_lag_{{ lag }}{% endfor %} as typical_price_sum_20,
-        log_return_1d {% for lag in range(1, 20) %} + log_return_lag_{{ lag }}{% endfor %} as log_return_sum_20,
-        volume {% for lag in range(1, 10) %} + volume_lag_{{ lag }}{% endfor %} as volume_sum_10,
-        positive_money_flow {% for lag in range(1, 7) %} + positive_money_flow_lag_{{ lag }}{% endfor %}
-            as positive_money_flow_7,
-        negative_money_flow {% for lag in range(1, 7) %} + negative_money_flow_lag_{{ lag }}{% endfor %}
-            as negative_money_flow_7,
+        case when rn >= 19 then (
+            close {% for lag in range(1, 20) %} + close_lag_{{ lag }}{% endfor %}
+        ) / 20 end as sma_20,
+        case when rn >= 19 then (
+            typical_price {% for lag in range(1, 20) %} + typical_price_lag_{{ lag }}{% endfor %}
+        ) / 20 end as typical_price_mean_20,
+        case when rn >= 20 then (
+            log_return_1d {% for lag in range(1, 20) %} + log_return_lag_{{ lag }}{% endfor %}
+        ) / 20 end as log_return_mean_20,
         case
             when rn >= 13 and {{ features_is_tie('highest_high_14', 'lowest_low_14') }} then cast(0 as {{ d }})
             when rn >= 13 then (close - lowest_low_14) / ((highest_high_14 - lowest_low_14) / 100)
-        end as fast_k
+        end as fast_k,
+        {%- for lag in range(1, 20) %}
+        {%- if lag not in (5, 10) %}
+        close_lag_{{ lag }},
+        {%- endif %}
+        typical_price_lag_{{ lag }},
+        log_return_lag_{{ lag }}{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from lagged
     {{ features_fence() }}
 
 ),
 
-averaged as (
+{#- Two-pass dispersions around the window means; only the results go on. #}
+
+dispersions as (
 
     select
-        *,
-        case when rn >= 19 then (close_sum_10 + close_sum_10_before) / 20 end as sma_20,
-        typical_price_sum_20 / 20 as typical_price_mean_20,
-        log_return_sum_20 / 20 as log_return_mean_20
+        {{ kept }}
+        close_lag_5,
+        close_lag_10,
+        close_lag_20,
+        close_lag_60,
+        close_sum_10,
+        volume_sum_10,
+        positive_money_flow_7,
+        negative_money_flow_7,
+        highest_high_14,
+        lowest_low_14,
+        highest_high_10,
+        lowest_low_10,
+        highest_high_52w,
+        lowest_low_52w,
+        log_return_1d,
+        sma_20,
+        typical_price,
+        typical_price_mean_20,
+        fast_k,
+        {#- population variance of the last 20 closes around the SMA (BBANDS) #}
+        (
+            (close - sma_20) * (close - sma_20)
+            {%- for lag in range(1, 20) %}
+            + (close_lag_{{ lag }} - sma_20) * (close_lag_{{ lag }} - sma_20)
+            {%- endfor %}
+        ) / 20 as close_variance_20,
+        {#- mean absolute deviation of the last 20 typical prices (CCI) #}
+        (
+            abs(typical_price - typical_price_mean_20)
+            {%- for lag in range(1, 20) %}
+            + abs(typical_price_lag_{{ lag }} - typical_price_mean_20)
+            {%- endfor %}
+        ) / 20 as typical_price_mean_deviation_20,
+        {#- sample variance (ddof=1) of the last 20 log returns #}
+        (
+            (log_return_1d - log_return_mean_20) * (log_return_1d - log_return_mean_20)
+            {%- for lag in range(1, 20) %}
+            + (log_return_lag_{{ lag }} - log_return_mean_20) * (log_return_lag_{{ lag }} - log_return_mean_20)
+            {%- endfor %}
+        ) / 19 as log_return_variance_20
 
     from summed
     {{ features_fence() }}
 
 ),
 
-dispersions as (
-
-    select
-        *,
-        {#- Two-pass (population) variance of the last 20 closes around the SMA. #}
-        case when rn >= 19 then (
-            (close - sma_20) * (close - sma_20)
-            {%- for lag in range(1, 20) %}
-            + (close_lag_{{ lag }} - sma_20) * (close_lag_{{ lag }} - sma_20)
-            {%- endfor %}
-        ) / 20 end as close_variance_20,
-        case when rn >= 19 then (
-            abs(typical_price - typical_price_mean_20)
-            {%- for lag in range(1, 20) %}
-            + abs(typical_price_lag_{{ lag }} - typical_price_mean_20)
-            {%- endfor %}
-        ) / 20 end as typical_price_mean_deviation_20,
-        {#- Sample variance (ddof=1) of the last 20 log returns. #}
-        case when rn >= 20 then (
-            (log_return_1d - log_return_mean_20) * (log_return_1d - log_return_mean_20)
-            {%- for lag in range(1, 20) %}
-            + (log_return_lag_{{ lag }} - log_return_mean_20) * (log_return_lag_{{ lag }} - log_return_mean_20)
-            {%- endfor %}
-        ) / 19 end as log_return_variance_20
-
-    from averaged
-    {{ features_fence() }}
-
-),
+{#- Window pass 2: SMA 50/200 from lagged 10-row sums, 20-row extremes, 14-row flows, fast %K's last rows. #}
 
 relagged as (
 
     select
-        *,
-        {%- for lag in range(10, 200, 10) %}
-        lag(close_sum_10, {{ lag }}) over asset_rows as close_sum_10_lag_{{ lag }},
-        {%- endfor %}
-        {%- for lag in range(5, 200, 10) %}
-        lag(close_sum_10, {{ lag }}) over asset_rows as close_sum_10_lag_{{ lag }},
-        {%- endfor %}
-        lag(volume_sum_10, 1) over asset_rows as volume_sum_10_lag_1,
-        lag(volume_sum_10, 11) over asset_rows as volume_sum_10_lag_11,
-        lag(positive_money_flow_7, 7) over asset_rows as positive_money_flow_7_lag_7,
-        lag(negative_money_flow_7, 7) over asset_rows as negative_money_flow_7_lag_7,
+        {{ kept }}
+        close_lag_5,
+        close_lag_10,
+        close_lag_20,
+        close_lag_60,
+        log_return_1d,
+        sma_20,
+        typical_price,
+        typical_price_mean_20,
+        close_variance_20,
+        typical_price_mean_deviation_20,
+        log_return_variance_20,
+        highest_high_14,
+        lowest_low_14,
+        highest_high_52w,
+        lowest_low_52w,
+        case when rn >= 49 then (
+            close_sum_10 {% for lag in range(10, 50, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
+        ) / 50 end as sma_50,
+        case when rn >= 199 then (
+            close_sum_10 {% for lag in range(10, 200, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
+        ) / 200 end as sma_200,
+        case when rn >= 54 then (
+            lag(close_sum_10, 5) over asset_rows
+            {%- for lag in range(15, 50, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
+        ) / 50 end as sma_50_lag_5,
+        case when rn >= 204 then (
+            lag(close_sum_10, 5) over asset_rows
+            {%- for lag in range(15, 200, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
+        ) / 200 end as sma_200_lag_5,
+        lag(volume_sum_10, 1) over asset_rows + lag(volume_sum_10, 11) over asset_rows as volume_sum_prior_20,
+        positive_money_flow_7 + lag(positive_money_flow_7, 7) over asset_rows as positive_money_flow_14,
+        negative_money_flow_7 + lag(negative_money_flow_7, 7) over asset_rows as negative_money_flow_14,
+        greatest(highest_high_10, lag(highest_high_10, 10) over asset_rows) as highest_high_20,
+        least(lowest_low_10, lag(lowest_low_10, 10) over asset_rows) as lowest_low_20,
+        fast_k,
         {%- for lag in range(1, 5) %}
         lag(fast_k, {{ lag }}) over asset_rows as fast_k_lag_{{ lag }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -209,21 +286,6 @@ bands as (
 
     select
         *,
-        case when rn >= 49 then (
-            close_sum_10 {% for lag in range(10, 50, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
-        ) / 50 end as sma_50,
-        case when rn >= 199 then (
-            close_sum_10 {% for lag in range(10, 200, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
-        ) / 200 end as sma_200,
-        case when rn >= 54 then (
-            close_sum_10_lag_5 {% for lag in range(15, 50, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
-        ) / 50 end as sma_50_lag_5,
-        case when rn >= 204 then (
-            close_sum_10_lag_5 {% for lag in range(15, 200, 10) %} + close_sum_10_lag_{{ lag }}{% endfor %}
-        ) / 200 end as sma_200_lag_5,
-        volume_sum_10_lag_1 + volume_sum_10_lag_11 as volume_sum_prior_20,
-        positive_money_flow_7 + positive_money_flow_7_lag_7 as positive_money_flow_14,
-        negative_money_flow_7 + negative_money_flow_7_lag_7 as negative_money_flow_14,
         sma_20 + 2 * sqrt(close_variance_20) as bb_upper,
         sma_20 - 2 * sqrt(close_variance_20) as bb_lower,
         {#- STOCH's slow %K (SMA 3 of fast %K) and slow %D (SMA 3 of slow %K), written out. #}
@@ -235,8 +297,11 @@ bands as (
         ) / 3 end as slow_d
 
     from relagged
+    {{ features_fence() }}
 
 ),
+
+{#- the recursions' state of every new bar (and the state row of a continued asset, dropped here) #}
 
 joined as (
 
@@ -251,7 +316,6 @@ joined as (
         on
             bands.asset_id = feature_states_recursed.asset_id
             and bands.rn = feature_states_recursed.rn
-    where bands.is_new
 
 ),
 
@@ -260,6 +324,9 @@ final as (
     select
         asset_id,
         date,
+        {#- inputs of the row-local features the daily_features view derives #}
+        close,
+        volume,
         sma_20,
         sma_50,
         sma_200,
@@ -271,10 +338,8 @@ final as (
         end as rsi_14,
         case when rn >= 33 then state_fast - state_e26 end as macd,
         case when rn >= 33 then state_sig end as macd_signal,
-        case when rn >= 33 then (state_fast - state_e26) - state_sig end as macd_hist,
         case when rn >= 14 then state_atr end as atr_14,
         bb_upper,
-        sma_20 as bb_middle,
         bb_lower,
         case when rn >= 10 then (close / close_lag_10 - 1) * 100 end as roc_10,
         case when rn >= 1 then close / previous_close - 1 end as return_1d,
@@ -286,21 +351,8 @@ final as (
             case asset_type when 'crypto' then cast(365 as {{ d }}) when 'equity' then cast(252 as {{ d }}) end
         ) as realized_vol_20,
         case when rn >= 20 then volume / (nullif(volume_sum_prior_20, 0) / 20) end as rvol_20,
-        close * volume as dollar_volume,
-        close / sma_20 - 1 as dist_sma_20,
-        close / sma_50 - 1 as dist_sma_50,
-        close / sma_200 - 1 as dist_sma_200,
         sma_50 / sma_50_lag_5 - 1 as sma_50_slope,
         sma_200 / sma_200_lag_5 - 1 as sma_200_slope,
-        case
-            when sma_200 is null then null
-            when close > sma_200 and sma_50 > sma_200 then 'bull'
-            when close < sma_200 and sma_50 < sma_200 then 'bear'
-            else 'neutral'
-        end as regime,
-        case when rn >= 14 then state_atr / close end as atr_pct_14,
-        (close - bb_lower) / nullif(bb_upper - bb_lower, 0) as bb_pct_b,
-        (bb_upper - bb_lower) / sma_20 as bb_width,
         case
             when rn >= 13 and {{ features_is_tie('highest_high_14', 'lowest_low_14') }} then cast(0 as {{ d }})
             when rn >= 13 then (highest_high_14 - close) / ((highest_high_14 - lowest_low_14) / cast(-100 as {{ d }}))
@@ -328,7 +380,6 @@ final as (
         case when rn >= 19 then lowest_low_20 end as donchian_low_20,
         case when first_date <= date - 364 then highest_high_52w end as high_52w,
         case when first_date <= date - 364 then lowest_low_52w end as low_52w,
-        case when first_date <= date - 364 then close / highest_high_52w - 1 end as dist_high_52w,
         close / state_max_close - 1 as drawdown,
         {#- state for the next incremental run #}
         rn,
@@ -342,6 +393,8 @@ final as (
         '{{ invocation_id }}' as computed_in_invocation
 
     from joined
+    {#- filtered after the join: before it, DuckDB would build its hash table from the wide side #}
+    where is_new
 
 )
 
