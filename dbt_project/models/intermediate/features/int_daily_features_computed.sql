@@ -17,6 +17,7 @@
     pass; columns are listed, not `*`, so only what later steps use stays in the window
     buffers; no column that can be derived from the same row is stored.
 #}
+-- depends_on: {{ ref('daily_bars') }}
 {{
     config(
         materialized='incremental',
@@ -301,12 +302,47 @@ bands as (
 
 ),
 
+{%- if is_incremental() %}
+
+{#-
+    A continued asset's batch holds only the 210 rows its lag() windows need, not a year: the
+    52-week extremes of its new bars are read from daily_bars instead (max and min are exact,
+    so they equal the full build's window frames bit for bit).
+#}
+
+continued_extremes_52w as (
+
+    select
+        new_bars.asset_id,
+        new_bars.date,
+        max(cast(daily_bars.high as {{ d }})) as highest_high_52w,
+        min(cast(daily_bars.low as {{ d }})) as lowest_low_52w
+
+    from feature_bars_batched as new_bars
+    inner join {{ ref('daily_bars') }} as daily_bars
+        on
+            new_bars.asset_id = daily_bars.asset_id
+            and daily_bars.date between new_bars.date - 364 and new_bars.date
+    where new_bars.is_new and not new_bars.is_full_history
+    group by new_bars.asset_id, new_bars.date
+
+),
+
+{%- endif %}
+
 {#- the recursions' state of every new bar (and the state row of a continued asset, dropped here) #}
 
 joined as (
 
     select
         bands.*,
+        {%- if is_incremental() %}
+        coalesce(continued_extremes_52w.highest_high_52w, bands.highest_high_52w) as highest_high_52w_of_year,
+        coalesce(continued_extremes_52w.lowest_low_52w, bands.lowest_low_52w) as lowest_low_52w_of_year,
+        {%- else %}
+        bands.highest_high_52w as highest_high_52w_of_year,
+        bands.lowest_low_52w as lowest_low_52w_of_year,
+        {%- endif %}
         {%- for column in state_columns %}
         feature_states_recursed.{{ column }} as state_{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -316,6 +352,12 @@ joined as (
         on
             bands.asset_id = feature_states_recursed.asset_id
             and bands.rn = feature_states_recursed.rn
+    {%- if is_incremental() %}
+    left join continued_extremes_52w
+        on
+            bands.asset_id = continued_extremes_52w.asset_id
+            and bands.date = continued_extremes_52w.date
+    {%- endif %}
 
 ),
 
@@ -378,8 +420,8 @@ final as (
         case when rn >= 27 then state_adx end as adx_14,
         case when rn >= 19 then highest_high_20 end as donchian_high_20,
         case when rn >= 19 then lowest_low_20 end as donchian_low_20,
-        case when first_date <= date - 364 then highest_high_52w end as high_52w,
-        case when first_date <= date - 364 then lowest_low_52w end as low_52w,
+        case when first_date <= date - 364 then highest_high_52w_of_year end as high_52w,
+        case when first_date <= date - 364 then lowest_low_52w_of_year end as low_52w,
         close / state_max_close - 1 as drawdown,
         {#- state for the next incremental run #}
         rn,

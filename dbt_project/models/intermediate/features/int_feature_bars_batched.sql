@@ -5,9 +5,9 @@
     Full build (no stored features, or --full-refresh): every bar of every asset.
     Incremental: per asset, compare the stored history fingerprint (exact sum of row hashes and
     row count up to the last stored bar) with daily_bars.
-      - unchanged, with new bars: the new bars (is_new) plus enough earlier bars for every
-        window (state_context_start: >= 210 rows and >= 366 calendar days back); the last
-        stored bar carries the stored recursive state (is_state_row);
+      - unchanged, with new bars: the new bars (is_new) plus the 210 earlier bars the lag()
+        windows need (state_context_start; the 52-week extremes are read from daily_bars by
+        int_daily_features_computed); the last stored bar carries the stored state (is_state_row);
       - unchanged, no new bars: nothing;
       - changed (restated, shortened, backfilled) or never computed: the full history
         (is_full_history).
@@ -64,9 +64,15 @@ bars as (
 
 {% if previous is not none %}
 
-stored as (
+{#-
+    Each run's last row per asset keeps its state (state_history_hash is set there only):
+    reading those rows, not the whole stored table, and keeping each asset's latest.
+#}
+
+stored_state_rows as (
 
     select * from {{ previous }}
+    where state_history_hash is not null
 
 ),
 
@@ -76,20 +82,20 @@ stored_last_dates as (
         asset_id,
         max(date) as last_date
 
-    from stored
+    from stored_state_rows
     group by asset_id
 
 ),
 
 stored_states as (
 
-    select stored.*
+    select stored_state_rows.*
 
-    from stored
+    from stored_state_rows
     inner join stored_last_dates
         on
-            stored.asset_id = stored_last_dates.asset_id
-            and stored.date = stored_last_dates.last_date
+            stored_state_rows.asset_id = stored_last_dates.asset_id
+            and stored_state_rows.date = stored_last_dates.last_date
 
 ),
 
@@ -218,11 +224,8 @@ numbered as (
         coalesce(base_history_hash, 0)
         + sum(case when is_full_history or date > base_date then row_hash end) over whole_history
             as history_hash,
-        {#- the context the next run needs before its first new row: >= 210 rows and >= 366 days #}
-        least(
-            date - 366,
-            coalesce(lag(date, 209) over asset_rows, first_value(date) over asset_rows)
-        ) as context_start,
+        {#- the context the next run's lag() windows need before its first new row: 210 rows #}
+        coalesce(lag(date, 209) over asset_rows, first_value(date) over asset_rows) as context_start,
         coalesce(first_date, first_value(date) over asset_rows) as asset_first_date
 
     from batched
