@@ -1,7 +1,8 @@
 {#
-    A 64-bit hash of one bar's inputs to the features (date, high, low, close, volume). Summed
-    per asset (exactly: hugeint on DuckDB, numeric on Postgres) it fingerprints the asset's
-    history, so a restated history (split, late correction) is detected and recomputed in full.
+    A 64-bit hash of one bar's inputs to the features (date, high, low, close, volume). XORed
+    over an asset's bars (bit_xor: exact, order-free, one 64-bit word) it fingerprints the
+    asset's history, so a restated history (split, late correction) is detected and recomputed
+    in full. The date is hashed too, so no two bars of an asset cancel out.
 #}
 {% macro features_row_hash(date, high, low, close, volume) -%}
     {{ return(adapter.dispatch('features_row_hash', 'market_elt')(date, high, low, close, volume)) }}
@@ -24,15 +25,28 @@
     hash({{ date }}, {{ high }}, {{ low }}, {{ close }}, {{ volume }})
 {%- endmacro %}
 
-{#- The exact type of a per-asset sum of row hashes. -#}
+{#- The type of a fingerprint (a row hash, and the XOR of row hashes). -#}
 {% macro features_fingerprint_type() -%}
     {{ return(adapter.dispatch('features_fingerprint_type', 'market_elt')()) }}
 {%- endmacro %}
 
 {% macro default__features_fingerprint_type() -%}
-    numeric
+    bigint
 {%- endmacro %}
 
 {% macro duckdb__features_fingerprint_type() -%}
-    hugeint
+    ubigint
+{%- endmacro %}
+
+{#- XOR of two fingerprints. -#}
+{% macro features_fingerprint_combine(a, b) -%}
+    {{ return(adapter.dispatch('features_fingerprint_combine', 'market_elt')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__features_fingerprint_combine(a, b) -%}
+    ({{ a }} # {{ b }})
+{%- endmacro %}
+
+{% macro duckdb__features_fingerprint_combine(a, b) -%}
+    xor({{ a }}, {{ b }})
 {%- endmacro %}

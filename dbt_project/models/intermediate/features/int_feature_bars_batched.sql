@@ -3,11 +3,12 @@
     (rn, 0-based), with the per-bar inputs of the recursions.
 
     Full build (no stored features, or --full-refresh): every bar of every asset.
-    Incremental: per asset, compare the stored history fingerprint (exact sum of row hashes and
-    row count up to the last stored bar) with daily_bars.
+    Incremental: per asset, compare the stored history fingerprint (XOR of row hashes, and the
+    row count, up to the last stored bar) with daily_bars.
       - unchanged, with new bars: the new bars (is_new) plus the 210 earlier bars the lag()
         windows need (state_context_start; the 52-week extremes are read from daily_bars by
-        int_daily_features_computed); the last stored bar carries the stored state (is_state_row);
+        int_daily_features_computed); the last stored bar is marked (is_state_row): the recursion
+        starts from its stored state;
       - unchanged, no new bars: nothing;
       - changed (restated, shortened, backfilled) or never computed: the full history
         (is_full_history).
@@ -22,7 +23,6 @@
 }}
 
 {%- set previous = features_previous_relation() %}
-{%- set state_columns = features_state_columns() %}
 
 with
 
@@ -104,7 +104,7 @@ history_checks as (
     select
         stored_states.asset_id,
         count(case when bars.date <= stored_states.date then 1 end) as n_stored_rows,
-        sum(case when bars.date <= stored_states.date then bars.row_hash end) as history_hash,
+        bit_xor(case when bars.date <= stored_states.date then bars.row_hash end) as history_hash,
         count(case when bars.date > stored_states.date then 1 end) as n_new_rows
 
     from stored_states
@@ -136,9 +136,6 @@ continued_bars as (
         unchanged.date as base_date,
         unchanged.first_date,
         cast(unchanged.state_history_hash as {{ features_fingerprint_type() }}) as base_history_hash,
-        {%- for column in state_columns %}
-        case when bars.date = unchanged.date then unchanged.state_{{ column }} end as base_{{ column }},
-        {%- endfor %}
         bars.date = unchanged.date as is_state_row
 
     from bars
@@ -184,9 +181,6 @@ full_history_batch as (
         cast(null as date) as base_date,
         cast(null as date) as first_date,
         cast(null as {{ features_fingerprint_type() }}) as base_history_hash,
-        {%- for column in state_columns %}
-        cast(null as double precision) as base_{{ column }},
-        {%- endfor %}
         false as is_state_row
 
     from full_history_bars
@@ -208,6 +202,9 @@ numbered as (
     {#- One window pass (per asset, in date order) numbers the rows and reads the neighbours. #}
     select
         *,
+        {%- if previous is none %}
+        row_number() over asset_rows - 1 as rn,
+        {%- else %}
         case
             when is_full_history then row_number() over asset_rows - 1
             else
@@ -215,18 +212,20 @@ numbered as (
                 - count(case when date <= base_date then 1 end) over whole_history
                 + row_number() over asset_rows
         end as rn,
+        {%- endif %}
         is_full_history or date > base_date as is_new,
         lag(close) over asset_rows as previous_close,
         lag(high) over asset_rows as previous_high,
         lag(low) over asset_rows as previous_low,
         lead(date) over asset_rows is null as is_last_row,
-        {#- the fingerprint of the history up to the batch's last row: stored part + new rows #}
-        coalesce(base_history_hash, 0)
-        + sum(case when is_full_history or date > base_date then row_hash end) over whole_history
-            as history_hash,
+        {#- the fingerprint of the history up to the batch's last row: stored part and new rows #}
+        {{ features_fingerprint_combine(
+            'coalesce(base_history_hash, 0)',
+            'bit_xor(case when is_full_history or date > base_date then row_hash end) over whole_history',
+        ) }} as history_hash,
         {#- the context the next run's lag() windows need before its first new row: 210 rows #}
-        coalesce(lag(date, 209) over asset_rows, first_value(date) over asset_rows) as context_start,
-        coalesce(first_date, first_value(date) over asset_rows) as asset_first_date
+        coalesce(lag(date, 209) over asset_rows, min(date) over whole_history) as context_start,
+        coalesce(first_date, min(date) over whole_history) as asset_first_date
 
     from batched
     window
@@ -271,10 +270,7 @@ final as (
             when rn > 0 and previous_low - low > 0 and high - previous_high < previous_low - low
                 then previous_low - low
             when rn > 0 then cast(0 as double precision)
-        end as minus_dm,
-        {%- for column in state_columns %}
-        base_{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        end as minus_dm
 
     from numbered
 

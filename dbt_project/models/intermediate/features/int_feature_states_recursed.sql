@@ -2,7 +2,7 @@
     The exact recursive features (EMA, MACD, Wilder's RSI/ATR/ADX smoothing, OBV, running max
     close) for every new bar of the batch: one recursive CTE walking all assets one row per
     step, from an empty state before row 0 (full histories) or from the stored state of the
-    last computed bar (continued assets). The step is features_recursive_step(), so a
+    last computed bar (continued assets, read from the stored features). The step is features_recursive_step(), so a
     continued run repeats the full build's floating-point operations bit for bit.
 
     The recursive term reads the batch table directly (not through an import CTE): DuckDB then
@@ -19,6 +19,7 @@
 }}
 
 {%- set state_columns = features_state_columns() %}
+{%- set previous = features_previous_relation() %}
 
 with recursive
 
@@ -26,17 +27,29 @@ states (asset_id, rn, {{ state_columns | join(', ') }}) as (
 
     {#- An empty state one row before each full history; the stored state of continued assets. #}
     select
-        asset_id,
-        case when is_full_history then rn - 1 else rn end as rn,
+        batch.asset_id,
+        case when batch.is_full_history then batch.rn - 1 else batch.rn end as rn,
         {%- for column in state_columns %}
-        case when is_full_history then cast(0 as double precision) else base_{{ column }} end
+        {%- if previous is none %}
+        cast(0 as double precision) as {{ column }}{{ ',' if not loop.last }}
+        {%- else %}
+        case when batch.is_full_history then cast(0 as double precision) else stored.state_{{ column }} end
             as {{ column }}{{ ',' if not loop.last }}
+        {%- endif %}
         {%- endfor %}
 
-    from {{ ref('int_feature_bars_batched') }}
+    from {{ ref('int_feature_bars_batched') }} as batch
+    {%- if previous is not none %}
+    left join {{ previous }} as stored
+        on
+            batch.is_state_row
+            and stored.state_history_hash is not null
+            and batch.asset_id = stored.asset_id
+            and batch.date = stored.date
+    {%- endif %}
     where
-        (is_full_history and rn = 0)
-        or is_state_row
+        (batch.is_full_history and batch.rn = 0)
+        or batch.is_state_row
 
     union all
 
