@@ -6,8 +6,8 @@
 - `EmulatorProcess`: the payload-serving emulator in its own process, so serving does not
   compete with the measured client for the GIL.
 - `bench_project(...)`: a copy of dbt_project with a generated `assets` seed.
-- `extra_path()`: pyarrow / py-spy are not project dependencies; the bench looks for them in
-  `BENCH_EXTRA` (default /tmp/bench-extra, `pip install --target /tmp/bench-extra pyarrow py-spy`).
+- `py_spy(...)`: py-spy is not a project dependency; the bench looks for it in `BENCH_EXTRA`
+  (default /tmp/bench-extra, `pip install --target /tmp/bench-extra py-spy`).
 """
 
 from __future__ import annotations
@@ -44,17 +44,6 @@ def quiet() -> None:
     os.environ.update(QUIET)
 
 
-def extra_path() -> bool:
-    """Put BENCH_EXTRA (pyarrow, py-spy) on sys.path; True when pyarrow imports."""
-    if BENCH_EXTRA.is_dir() and str(BENCH_EXTRA) not in sys.path:
-        sys.path.append(str(BENCH_EXTRA))
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -83,7 +72,6 @@ def machine() -> str:
 
 def _child(queue, function, args) -> None:
     quiet()
-    extra_path()
     started = time.perf_counter()
     try:
         detail, error = function(*args), None

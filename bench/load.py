@@ -11,12 +11,8 @@ once into $BENCH_WORKDIR, default /tmp/market-elt-bench) from its own process, w
 limits. Every measured step runs in a fresh process: wall time and that process's peak RSS
 (for Postgres also the server's summed RSS). Variants:
 
-- `dlt`: the product as it is (`extract.pipeline.build_source` + `pipeline_for`, dict rows).
-- `dlt-arrow`: the same source, but the resource yields one pyarrow Table per symbol (dlt's
-  Arrow path: parquet files, no per-row normalize). Needs pyarrow (see bench/common.py).
-- `dlt-jsonl`: dict rows, loader_file_format="jsonl" (DuckDB's read_json instead of INSERT VALUES).
-- `dlt-csv` (Postgres): dict rows, loader_file_format="csv" (COPY instead of INSERT VALUES).
-- `dlt-arrow-csv` (Postgres): Arrow tables and COPY.
+- `dlt`: the product (`extract.pipeline.extract_provider` on the generated symbols): one Arrow
+  table per symbol, parquet files on DuckDB, CSV and COPY on Postgres, merged into `raw`.
 - `limit`: DuckDB `read_json` of the payload files into a table (Postgres: the same, then COPY).
 """
 
@@ -32,67 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
 
-AV_FIELDS = (
-    "1. open",
-    "2. high",
-    "3. low",
-    "4. close",
-    "5. adjusted close",
-    "6. volume",
-    "7. dividend amount",
-    "8. split coefficient",
-)
-
-
-# ---------------------------------------------------------------- the Arrow variant of the product source
-
-
-def arrow_alpha_vantage_source(symbols, settings, report, now):
-    """`extract.alpha_vantage.alpha_vantage_source` (daily path, no backfill) with one change:
-    each symbol's rows are yielded as one pyarrow Table (the product change this measures)."""
-    import dlt
-    import pyarrow as pa
-
-    from extract.alpha_vantage import COLUMNS, PROVIDER
-    from extract.alpha_vantage.helpers import daily_rows, is_throttle_body
-    from extract.fetching import fetch_each
-    from extract.http import rest_client
-    from extract.responses import json_body
-
-    schema = pa.schema(
-        [("symbol", pa.string()), ("date", pa.date32()), ("function", pa.string()), ("last_refreshed", pa.string())]
-        + [(name, pa.string()) for name in AV_FIELDS]
-    )
-
-    @dlt.source(name="alpha_vantage", max_table_nesting=0)
-    def source():
-        client = rest_client(PROVIDER, settings.alpha_vantage_base_url, settings, report, retry_when=is_throttle_body)
-        function = settings.alpha_vantage_function
-
-        def fetch(symbol):
-            params = {"function": function, "symbol": symbol, "outputsize": "full", "apikey": "bench-key"}
-            rows = daily_rows(json_body(client.get("/query", params=params), PROVIDER, symbol), symbol, function)
-            # Converted in the worker thread, like the parsing (the product change).
-            return rows, pa.Table.from_pylist(rows, schema=schema)
-
-        @dlt.resource(
-            name="alpha_vantage_daily",
-            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-            primary_key=("symbol", "date"),
-            columns=COLUMNS,
-        )
-        def daily():
-            cursors = dlt.current.resource_state().setdefault("last_date", {})
-            for symbol, (rows, table) in fetch_each(symbols, fetch, report, settings.workers, []):
-                yield table
-                if rows:
-                    cursors[symbol] = max(row["date"] for row in rows).isoformat()
-                report.succeed()
-
-        return daily
-
-    return source()
-
+from extract.alpha_vantage.settings import ADJUSTED_FIELDS as AV_FIELDS
 
 # ---------------------------------------------------------------- measured steps (child processes)
 
@@ -104,39 +40,26 @@ def _symbols(n: int) -> list[str]:
 
 
 def dlt_load(
-    variant: str, n: int, urls: dict, workdir: str, target: str, pg_env: dict | None, now_iso: str, profile: str = ""
+    n: int, urls: dict, workdir: str, target: str, pg_env: dict | None, now_iso: str, profile: str = ""
 ) -> dict:
     import os
 
     if pg_env:
         os.environ.update(pg_env)
-    from extract.pipeline import build_source, pipeline_for
-    from extract.report import ProviderReport
+    from extract.pipeline import extract_provider, pipeline_for
 
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     profiler = common.py_spy(os.getpid(), Path(profile), 600) if profile else None
     settings = common.settings_for(urls, Path(workdir) / "warehouse.duckdb", target)
-    now = dt.datetime.fromisoformat(now_iso)
-    report = ProviderReport("alpha_vantage")
-    symbols = _symbols(n)
-    if "arrow" in variant:
-        source = arrow_alpha_vantage_source(symbols, settings, report, now)
-    else:
-        source = build_source("alpha_vantage", symbols, settings, report, now)
-    pipeline = pipeline_for("alpha_vantage", settings)
-    file_format = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}.get(variant.rsplit("-", 1)[-1])
-    info_run = pipeline.run(source, loader_file_format=file_format) if file_format else pipeline.run(source)
-    del info_run
-    trace = pipeline.last_trace
+    report = extract_provider("alpha_vantage", settings, now=dt.datetime.fromisoformat(now_iso), assets=_symbols(n))
+    trace = pipeline_for("alpha_vantage", settings).last_trace
     steps = {step.step: round((step.finished_at - step.started_at).total_seconds(), 1) for step in trace.steps}
-    counts = trace.last_normalize_info.row_counts if trace.last_normalize_info else {}
-    rows = counts.get("alpha_vantage_daily", 0)
     if profiler:
         profiler.send_signal(2)
         profiler.wait(timeout=60)
     if report.failures:
         raise RuntimeError(f"failures: {list(report.failures.items())[:3]}")
-    return {"rows": rows, "steps": steps, "calls": report.calls}
+    return {"rows": report.rows, "steps": steps, "calls": report.calls}
 
 
 LIMIT_SQL = """
@@ -211,9 +134,7 @@ def run_scale(n: int, args, cluster) -> list[dict]:
     results = []
     targets = ["postgres"] if args.postgres else ["dev"]
     for target in targets:
-        variants = args.variants or (
-            ["limit", "dlt-arrow-csv", "dlt-csv", "dlt"] if target == "postgres" else ["limit", "dlt-arrow", "dlt"]
-        )
+        variants = args.variants or ["limit", "dlt"]
         for variant in variants:
             runs = []
             for repeat in range(args.repeat):
@@ -231,7 +152,6 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                     with common.EmulatorProcess(payloads, n, args.days, now) as urls:
                         result = common.measure(
                             dlt_load,
-                            variant,
                             n,
                             urls,
                             str(workdir),
@@ -271,7 +191,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=3650, help="sessions per asset (default 3650)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per variant; the median is reported (default 3)")
     parser.add_argument("--postgres", action="store_true", help="load into a throwaway Postgres instead of DuckDB")
-    parser.add_argument("--variants", nargs="+", help="limit dlt dlt-arrow dlt-csv dlt-arrow-csv")
+    parser.add_argument("--variants", nargs="+", choices=["limit", "dlt"], help="default: both")
     parser.add_argument("--profile", type=Path, help="py-spy each dlt run into this folder (folded stacks)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
@@ -281,11 +201,6 @@ def main() -> None:
         args.assets, args.repeat = args.assets or [100], args.repeat or 1
     args.assets, args.repeat = args.assets or [2000], args.repeat or 3
     common.quiet()
-    if not common.extra_path():
-        args.variants = [v for v in (args.variants or ["limit", "dlt", "dlt-csv"]) if "arrow" not in v]
-        if not args.postgres:
-            args.variants = [v for v in args.variants if v != "dlt-csv"]
-        print(f"pyarrow not found (pip install --target {common.BENCH_EXTRA} pyarrow): skipping the Arrow variants")
     print(f"machine: {common.machine()}")
     cluster = common.start_postgres() if args.postgres else None
     results = []
