@@ -32,6 +32,16 @@
 
 {%- set state_columns = features_state_columns() %}
 {%- set d = 'double precision' %}
+{#-
+    SMA 50/200 (now and 5 rows back, for the slopes): the first row they are defined on, the
+    row offsets of the 10-row close sums they add (in this order) and the divisor.
+-#}
+{%- set moving_averages = {
+    'sma_50': (49, range(0, 50, 10) | list, 50),
+    'sma_200': (199, range(0, 200, 10) | list, 200),
+    'sma_50_lag_5': (54, range(5, 50, 10) | list, 50),
+    'sma_200_lag_5': (204, range(5, 200, 10) | list, 200),
+} %}
 {#- the columns every step passes on unchanged -#}
 {%- set kept -%}
         asset_id,
@@ -39,6 +49,7 @@
         day_number,
         rn,
         is_new,
+        is_full_history,
         first_date,
         asset_type,
         close,
@@ -254,20 +265,14 @@ relagged as (
         lowest_low_14,
         highest_high_52w,
         lowest_low_52w,
-        case when rn >= 49 then (
-            close_sum_10 {% for lag in range(10, 50, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
-        ) / 50 end as sma_50,
-        case when rn >= 199 then (
-            close_sum_10 {% for lag in range(10, 200, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
-        ) / 200 end as sma_200,
-        case when rn >= 54 then (
-            lag(close_sum_10, 5) over asset_rows
-            {%- for lag in range(15, 50, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
-        ) / 50 end as sma_50_lag_5,
-        case when rn >= 204 then (
-            lag(close_sum_10, 5) over asset_rows
-            {%- for lag in range(15, 200, 10) %} + lag(close_sum_10, {{ lag }}) over asset_rows{% endfor %}
-        ) / 200 end as sma_200_lag_5,
+        close_sum_10,
+        {%- for name, (first_rn, offsets, n) in moving_averages.items() %}
+        case when rn >= {{ first_rn }} then (
+            {% for offset in offsets -%}
+            {{ ' + ' if not loop.first }}{{ 'close_sum_10' if offset == 0 else 'lag(close_sum_10, ' ~ offset ~ ') over asset_rows' }}
+            {%- endfor %}
+        ) / {{ n }} end as {{ name }},
+        {%- endfor %}
         lag(volume_sum_10, 1) over asset_rows + lag(volume_sum_10, 11) over asset_rows as volume_sum_prior_20,
         positive_money_flow_7 + lag(positive_money_flow_7, 7) over asset_rows as positive_money_flow_14,
         negative_money_flow_7 + lag(negative_money_flow_7, 7) over asset_rows as negative_money_flow_14,
@@ -305,9 +310,10 @@ bands as (
 {%- if is_incremental() %}
 
 {#-
-    A continued asset's batch holds only the 210 rows its lag() windows need, not a year: the
-    52-week extremes of its new bars are read from daily_bars instead (max and min are exact,
-    so they equal the full build's window frames bit for bit).
+    A continued asset's batch holds only the 61 rows its short windows need, so its new bars'
+    longer windows are read from stored rows instead, each giving the full build's bits:
+    the 52-week extremes from daily_bars (max and min are exact), and SMA 50/200 from the
+    stored 10-row close sums at the same row offsets, added in the same order.
 #}
 
 continued_extremes_52w as (
@@ -328,6 +334,82 @@ continued_extremes_52w as (
 
 ),
 
+continued_new_sums as (
+
+    select
+        asset_id,
+        date,
+        rn,
+        close_sum_10
+
+    from dispersions
+    where is_new and not is_full_history
+
+),
+
+close_sums_by_row as (
+
+    select
+        stored.asset_id,
+        stored.rn,
+        stored.close_sum_10
+
+    from {{ this }} as stored
+    where stored.asset_id in (select continued_new_sums.asset_id from continued_new_sums)
+
+    union all
+
+    select
+        asset_id,
+        rn,
+        close_sum_10
+
+    from continued_new_sums
+
+),
+
+continued_close_sums as (
+
+    select
+        continued_new_sums.asset_id,
+        continued_new_sums.date,
+        continued_new_sums.rn,
+        continued_new_sums.close_sum_10,
+        {%- for offset in range(5, 200, 5) %}
+        max(case when close_sums_by_row.rn = continued_new_sums.rn - {{ offset }} then close_sums_by_row.close_sum_10 end)
+            as close_sum_10_back_{{ offset }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from continued_new_sums
+    inner join close_sums_by_row
+        on
+            continued_new_sums.asset_id = close_sums_by_row.asset_id
+            and close_sums_by_row.rn between continued_new_sums.rn - 195 and continued_new_sums.rn - 5
+    group by
+        continued_new_sums.asset_id,
+        continued_new_sums.date,
+        continued_new_sums.rn,
+        continued_new_sums.close_sum_10
+
+),
+
+continued_moving_averages as (
+
+    select
+        asset_id,
+        date,
+        {%- for name, (first_rn, offsets, n) in moving_averages.items() %}
+        case when rn >= {{ first_rn }} then (
+            {% for offset in offsets -%}
+            {{ ' + ' if not loop.first }}{{ 'close_sum_10' if offset == 0 else 'close_sum_10_back_' ~ offset }}
+            {%- endfor %}
+        ) / {{ n }} end as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from continued_close_sums
+
+),
+
 {%- endif %}
 
 {#- the recursions' state of every new bar (and the state row of a continued asset, dropped here) #}
@@ -337,11 +419,19 @@ joined as (
     select
         bands.*,
         {%- if is_incremental() %}
-        coalesce(continued_extremes_52w.highest_high_52w, bands.highest_high_52w) as highest_high_52w_of_year,
-        coalesce(continued_extremes_52w.lowest_low_52w, bands.lowest_low_52w) as lowest_low_52w_of_year,
+        coalesce(continued_extremes_52w.highest_high_52w, bands.highest_high_52w) as highest_high_52w_resolved,
+        coalesce(continued_extremes_52w.lowest_low_52w, bands.lowest_low_52w) as lowest_low_52w_resolved,
+        {%- for name in moving_averages %}
+        case
+            when bands.is_full_history then bands.{{ name }} else continued_moving_averages.{{ name }}
+        end as {{ name }}_resolved,
+        {%- endfor %}
         {%- else %}
-        bands.highest_high_52w as highest_high_52w_of_year,
-        bands.lowest_low_52w as lowest_low_52w_of_year,
+        bands.highest_high_52w as highest_high_52w_resolved,
+        bands.lowest_low_52w as lowest_low_52w_resolved,
+        {%- for name in moving_averages %}
+        bands.{{ name }} as {{ name }}_resolved,
+        {%- endfor %}
         {%- endif %}
         {%- for column in state_columns %}
         feature_states_recursed.{{ column }} as state_{{ column }}{{ ',' if not loop.last }}
@@ -357,6 +447,10 @@ joined as (
         on
             bands.asset_id = continued_extremes_52w.asset_id
             and bands.date = continued_extremes_52w.date
+    left join continued_moving_averages
+        on
+            bands.asset_id = continued_moving_averages.asset_id
+            and bands.date = continued_moving_averages.date
     {%- endif %}
 
 ),
@@ -370,8 +464,8 @@ final as (
         close,
         volume,
         sma_20,
-        sma_50,
-        sma_200,
+        sma_50_resolved as sma_50,
+        sma_200_resolved as sma_200,
         case when rn >= 11 then state_e12 end as ema_12,
         case when rn >= 25 then state_e26 end as ema_26,
         case
@@ -393,8 +487,8 @@ final as (
             case asset_type when 'crypto' then cast(365 as {{ d }}) when 'equity' then cast(252 as {{ d }}) end
         ) as realized_vol_20,
         case when rn >= 20 then volume / (nullif(volume_sum_prior_20, 0) / 20) end as rvol_20,
-        sma_50 / sma_50_lag_5 - 1 as sma_50_slope,
-        sma_200 / sma_200_lag_5 - 1 as sma_200_slope,
+        sma_50_resolved / sma_50_lag_5_resolved - 1 as sma_50_slope,
+        sma_200_resolved / sma_200_lag_5_resolved - 1 as sma_200_slope,
         case
             when rn >= 13 and {{ features_is_tie('highest_high_14', 'lowest_low_14') }} then cast(0 as {{ d }})
             when rn >= 13 then (highest_high_14 - close) / ((highest_high_14 - lowest_low_14) / cast(-100 as {{ d }}))
@@ -420,10 +514,11 @@ final as (
         case when rn >= 27 then state_adx end as adx_14,
         case when rn >= 19 then highest_high_20 end as donchian_high_20,
         case when rn >= 19 then lowest_low_20 end as donchian_low_20,
-        case when first_date <= date - 364 then highest_high_52w_of_year end as high_52w,
-        case when first_date <= date - 364 then lowest_low_52w_of_year end as low_52w,
+        case when first_date <= date - 364 then highest_high_52w_resolved end as high_52w,
+        case when first_date <= date - 364 then lowest_low_52w_resolved end as low_52w,
         close / state_max_close - 1 as drawdown,
         {#- state for the next incremental run #}
+        close_sum_10,
         rn,
         first_date,
         {#- the recursive state is kept on each asset's last bar only: the next run starts there #}

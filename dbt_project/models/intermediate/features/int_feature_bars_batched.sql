@@ -5,9 +5,9 @@
     Full build (no stored features, or --full-refresh): every bar of every asset.
     Incremental: per asset, compare the stored history fingerprint (XOR of row hashes, and the
     row count, up to the last stored bar) with daily_bars.
-      - unchanged, with new bars: the new bars (is_new) plus the 210 earlier bars the lag()
-        windows need (state_context_start; the 52-week extremes are read from daily_bars by
-        int_daily_features_computed); the last stored bar is marked (is_state_row): the recursion
+      - unchanged, with new bars: the new bars (is_new) plus the 61 earlier bars the short
+        lag() windows need (state_context_start; SMA 50/200 and the 52-week extremes are read
+        from stored rows by int_daily_features_computed); the last stored bar is marked (is_state_row): the recursion
         starts from its stored state;
       - unchanged, no new bars: nothing;
       - changed (restated, shortened, backfilled) or never computed: the full history
@@ -223,8 +223,8 @@ numbered as (
             'coalesce(base_history_hash, 0)',
             'bit_xor(case when is_full_history or date > base_date then row_hash end) over whole_history',
         ) }} as history_hash,
-        {#- the context the next run's lag() windows need before its first new row: 210 rows #}
-        coalesce(lag(date, 209) over asset_rows, min(date) over whole_history) as context_start,
+        {#- the context the next run's lag() windows need before its first new row: 61 rows #}
+        coalesce(lag(date, 60) over asset_rows, min(date) over whole_history) as context_start,
         coalesce(first_date, min(date) over whole_history) as asset_first_date
 
     from batched
