@@ -110,7 +110,7 @@ def loader_file_format(settings: Settings, provider: str | None = None) -> str:
 
 
 def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, settings: Settings) -> None:
-    for key, value in DLT_CONFIG.items():
+    for key, value in DLT_CONFIG.items():  # here, so every caller's run gets them
         dlt.config[key] = value
     pipeline.run(source, loader_file_format=loader_file_format(settings, provider))
     normalized = pipeline.last_trace.last_normalize_info
@@ -126,7 +126,7 @@ def extract_provider(
     now = now or dt.datetime.now(dt.UTC)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
-    assets = assets or provider_assets(provider)
+    assets = provider_assets(provider) if assets is None else assets
     _run(pipeline, provider, build_source(provider, assets, settings, report, now), report, settings)
     report.finished = dt.datetime.now(dt.UTC)
     return report
