@@ -2,21 +2,18 @@
     The exact recursive features (EMA, MACD, Wilder's RSI/ATR/ADX smoothing, OBV, running max
     close) for every new bar of the batch: one recursive CTE walking all assets one row per
     step, from an empty state before row 0 (full histories) or from the stored state of the
-    last computed bar (continued assets, read from the stored features). The step is features_recursive_step(), so a
-    continued run repeats the full build's floating-point operations bit for bit.
+    last computed bar (continued assets, read from the stored features). The step is
+    features_recursive_step(), so a continued run repeats the full build's floating-point
+    operations bit for bit.
 
     The recursive term reads the batch table directly (not through an import CTE): DuckDB then
     prunes the scan to the next row number with the table's zone maps (the batch is stored
     ordered by rn), Postgres probes the (asset_id, rn) index.
+
+    A view: its only reader, int_daily_features_computed, evaluates it once, and writing its
+    7.3M rows to a table only to read them back cost more than the join they feed.
 #}
-{{
-    config(
-        materialized='table',
-        indexes=features_indexes(['asset_id', 'rn']),
-        pre_hook=["{{ features_session_settings() }}"],
-        post_hook=["{{ features_analyze(this) }}"],
-    )
-}}
+{{ config(materialized='view') }}
 
 {%- set state_columns = features_state_columns() %}
 {%- set previous = features_previous_relation() %}
