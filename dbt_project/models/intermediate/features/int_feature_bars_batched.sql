@@ -47,7 +47,6 @@ bars as (
         cast(daily_bars.low as double precision) as low,
         cast(daily_bars.close as double precision) as close,
         cast(daily_bars.volume as double precision) as volume,
-        assets.asset_type,
         {{ features_row_hash(
             'daily_bars.date',
             'cast(daily_bars.high as double precision)',
@@ -57,8 +56,6 @@ bars as (
         ) }} as row_hash
 
     from daily_bars
-    left join assets
-        on daily_bars.asset_id = assets.asset_id
 
 ),
 
@@ -187,13 +184,27 @@ full_history_batch as (
 
 ),
 
-batched as (
+unioned as (
 
     {% if previous is not none -%}
     select * from continued_bars
     union all
     {% endif -%}
     select * from full_history_batch
+
+),
+
+{#- the asset type (annualisation of realized_vol) for the batch's bars only #}
+
+batched as (
+
+    select
+        unioned.*,
+        assets.asset_type
+
+    from unioned
+    left join assets
+        on unioned.asset_id = assets.asset_id
 
 ),
 
