@@ -353,6 +353,10 @@ def summarise(samples: list[dict]) -> dict:
         result["ema_sums"] = samples[-1]["detail"]
     if isinstance(samples[0]["detail"], dict):  # a dbt run: dbt's elapsed time (no start-up, parse) and per model
         result["dbt_seconds_median"] = round(statistics.median(s["detail"]["dbt_seconds"] for s in samples), 2)
+        # the models' own execution times (dbt's timing artifacts): the build, without dbt's fixed costs
+        result["model_seconds_median"] = round(
+            statistics.median(sum(s["detail"]["models"].values()) for s in samples), 2
+        )
         result["models_last"] = samples[-1]["detail"]["models"]
     if "server_peak_rss_mib" in samples[0]:
         result["server_peak_rss_mib"] = max(s["server_peak_rss_mib"] for s in samples)
@@ -365,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assets", type=int, default=2000, help="assets in the generated panel (default 2000)")
     parser.add_argument("--days", type=int, default=3650, help="days per asset (default 3650)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each measurement; the median is reported")
+    parser.add_argument("--postgres-repeats", type=int, help="repeats on Postgres (default: --repeats)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["postgres", "baseline", "incremental", "ema"],
                         help="steps to leave out")  # fmt: skip
     parser.add_argument("--workdir", help="where the DuckDB file goes (default: a temp dir, removed afterwards)")
@@ -409,15 +414,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             measure(copy_panel_to_postgres, duckdb_path, str(workdir))
             datadir = str(cluster.datadir)
-            samples = [measure(dbt_run, duckdb_path, "postgres", True, pg_datadir=datadir) for _ in range(args.repeats)]
+            pg_repeats = args.postgres_repeats or args.repeats
+            samples = [measure(dbt_run, duckdb_path, "postgres", True, pg_datadir=datadir) for _ in range(pg_repeats)]
             report("postgres_full_build", samples)
             if "ema" not in args.skip:
                 for method in ("recursive", "vectorised"):
-                    samples = [measure(ema_formulation, duckdb_path, "postgres", method) for _ in range(args.repeats)]
+                    samples = [measure(ema_formulation, duckdb_path, "postgres", method) for _ in range(pg_repeats)]
                     report(f"postgres_ema_12_26_{method}", samples)
             if "incremental" not in args.skip:
                 samples = []
-                for _ in range(args.repeats):
+                for _ in range(pg_repeats):
                     measure(append_day, duckdb_path, "postgres")
                     samples.append(measure(dbt_run, duckdb_path, "postgres", False, pg_datadir=datadir))
                     measure(remove_appended_day, duckdb_path, "postgres")
@@ -438,8 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         results["duckdb_incremental_dbt_share"] = round(
             incremental["dbt_seconds_median"] / full["dbt_seconds_median"], 4
         )
+        results["duckdb_incremental_model_share"] = round(
+            incremental["model_seconds_median"] / full["model_seconds_median"], 4
+        )
         print(f"duckdb incremental / full build = {results['duckdb_incremental_share']:.1%} wall, "
-              f"{results['duckdb_incremental_dbt_share']:.1%} dbt elapsed (target <= 3%)")  # fmt: skip
+              f"{results['duckdb_incremental_dbt_share']:.1%} dbt elapsed, "
+              f"{results['duckdb_incremental_model_share']:.1%} model time (target <= 3%)")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     if not args.workdir:

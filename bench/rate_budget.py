@@ -46,15 +46,14 @@ def backfill(settings, symbols: list[str], batch: int | None, now: dt.datetime, 
     for start in range(0, len(symbols), size):
         if time.monotonic() - started > stop_after:
             break
-        before = time.monotonic()
         batch = symbols[start : start + size]
-        _run(pipeline, build_source("alpha_vantage", batch, settings, report, now, job), report, settings)
+        source = build_source("alpha_vantage", batch, settings, report, now, job)
+        _run(pipeline, "alpha_vantage", source, report, settings)
         loads += 1
         trace = pipeline.last_trace
         load_seconds += sum(
             (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.step in ("normalize", "load")
         )
-        del before
     return {
         "elapsed": time.monotonic() - started,
         "assets": report.assets_ok,
@@ -92,12 +91,13 @@ def run_setting(args, label: str, workers: int, batch: int | None, payloads: Pat
     times = sorted(emulator.stats["times"])
     accepted = emulator.stats["requests"] - emulator.stats["throttled"]
     span = (times[-1] - times[0]) if len(times) > 1 else float("nan")
-    # Steady state: after the first window (whose burst the sliding window allows).
-    steady = [t for t in times if t >= times[0] + args.window]
-    steady_span = (steady[-1] - steady[0]) if len(steady) > 1 else float("nan")
+    # Steady state: the complete windows after the first (whose burst the sliding window allows),
+    # as calls per window: a rate over whole windows, not over the span of one window's burst.
+    steady_windows = args.windows - 1
+    steady = [t for t in times if times[0] + args.window <= t < times[0] + args.windows * args.window]
     # Calls per budget window achieved, scaled to "per minute" of the configured budget.
     per_min = accepted / span * args.window / per_window * args.budget if span else 0
-    steady_per_min = (len(steady) - 1) / steady_span * args.window / per_window * args.budget if steady_span else 0
+    steady_per_min = len(steady) / steady_windows / per_window * args.budget if steady_windows else 0
     return {
         "setting": label,
         "workers": workers,
