@@ -129,10 +129,11 @@
             {{ obv }} as obv,
             greatest({{ prev }}.max_close, {{ close }}) as max_close
 
-        from {{ states }} as {{ prev }}
-        inner join {{ bars_relation }} as {{ cur }}
+        {#- the states are the join's build side: written last (see features_written_join_order) #}
+        from {{ bars_relation }} as {{ cur }}
+        inner join {{ states }} as {{ prev }}
             on
-                {{ prev }}.asset_id = {{ cur }}.asset_id
+                {{ cur }}.asset_id = {{ prev }}.asset_id
                 and {{ cur }}.rn = {{ prev }}.rn + 1
 
     ) as step

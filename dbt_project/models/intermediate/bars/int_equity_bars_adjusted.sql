@@ -38,19 +38,58 @@ session_factors as (
 
 ),
 
-cumulative as (
+{#-
+    The products are sums of logs over the corporate-action sessions only (a few per year), so
+    a new session without one leaves every earlier bar's factor bit for bit the same: a sum
+    over all later sessions would regroup its terms as the history grows (window frames are
+    summed in an order that depends on the partition's length), and daily_features would
+    see a restated history every day.
+#}
+
+actions as (
+
+    select
+        alpha_vantage_symbol,
+        bar_date,
+        sum(ln(split_factor)) over later_actions as split_log_sum,
+        sum(ln(coalesce(dividend_factor, 1.0))) over later_actions as dividend_log_sum
+
+    from session_factors
+    where split_factor <> 1.0 or dividend_factor <> 1.0
+    window later_actions as (
+        partition by alpha_vantage_symbol
+        order by bar_date
+        rows between current row and unbounded following
+    )
+
+),
+
+next_actions as (
 
     select
         *,
-        exp(coalesce(sum(ln(split_factor)) over later_sessions, 0)) as split_adjustment,
-        exp(coalesce(sum(ln(coalesce(dividend_factor, 1.0))) over later_sessions, 0)) as dividend_adjustment
+        min(case when split_factor <> 1.0 or dividend_factor <> 1.0 then bar_date end) over (
+            partition by alpha_vantage_symbol
+            order by bar_date
+            rows between 1 following and unbounded following
+        ) as next_action_date
 
     from session_factors
-    window later_sessions as (
-        partition by alpha_vantage_symbol
-        order by bar_date
-        rows between 1 following and unbounded following
-    )
+
+),
+
+cumulative as (
+
+    select
+        next_actions.*,
+        exp(coalesce(actions.split_log_sum, 0)) as split_adjustment,
+        exp(coalesce(actions.dividend_log_sum, 0)) as dividend_adjustment
+
+    from next_actions
+    left join actions
+        on
+            next_actions.alpha_vantage_symbol = actions.alpha_vantage_symbol
+            and next_actions.next_action_date = actions.bar_date
 
 ),
 

@@ -25,8 +25,10 @@
         indexes=features_indexes(['asset_id', 'date']),
         pre_hook=[
             "{{ features_session_settings() }}",
+            "{{ features_written_join_order() }}",
             "{{ features_delete_recomputed(ref('int_feature_bars_batched')) }}",
         ],
+        post_hook=["{{ features_default_join_order() }}"],
     )
 }}
 
@@ -313,7 +315,8 @@ bands as (
     A continued asset's batch holds only the 61 rows its short windows need, so its new bars'
     longer windows are read from stored rows instead, each giving the full build's bits:
     the 52-week extremes from daily_bars (max and min are exact), and SMA 50/200 from the
-    stored 10-row close sums at the same row offsets, added in the same order.
+    stored 10-row close sums at the same row offsets, added in the same order. Each join
+    writes its small side last: that is the hash join's build side (features_written_join_order).
 #}
 
 continued_extremes_52w as (
@@ -324,10 +327,10 @@ continued_extremes_52w as (
         max(cast(daily_bars.high as {{ d }})) as highest_high_52w,
         min(cast(daily_bars.low as {{ d }})) as lowest_low_52w
 
-    from feature_bars_batched as new_bars
-    inner join {{ ref('daily_bars') }} as daily_bars
+    from {{ ref('daily_bars') }} as daily_bars
+    inner join feature_bars_batched as new_bars
         on
-            new_bars.asset_id = daily_bars.asset_id
+            daily_bars.asset_id = new_bars.asset_id
             and daily_bars.date between new_bars.date - 364 and new_bars.date
     where new_bars.is_new and not new_bars.is_full_history
     group by new_bars.asset_id, new_bars.date
@@ -380,10 +383,10 @@ continued_close_sums as (
             as close_sum_10_back_{{ offset }}{{ ',' if not loop.last }}
         {%- endfor %}
 
-    from continued_new_sums
-    inner join close_sums_by_row
+    from close_sums_by_row
+    inner join continued_new_sums
         on
-            continued_new_sums.asset_id = close_sums_by_row.asset_id
+            close_sums_by_row.asset_id = continued_new_sums.asset_id
             and close_sums_by_row.rn between continued_new_sums.rn - 195 and continued_new_sums.rn - 5
     group by
         continued_new_sums.asset_id,

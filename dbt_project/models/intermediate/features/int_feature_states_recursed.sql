@@ -20,6 +20,17 @@
 
 with recursive
 
+{% if previous is not none -%}
+stored_states as (
+
+    {#- each run's last row per asset keeps its state #}
+    select * from {{ previous }}
+    where state_history_hash is not null
+
+),
+
+{% endif -%}
+
 states (asset_id, rn, {{ state_columns | join(', ') }}) as (
 
     {#- An empty state one row before each full history; the stored state of continued assets. #}
@@ -37,11 +48,9 @@ states (asset_id, rn, {{ state_columns | join(', ') }}) as (
 
     from {{ ref('int_feature_bars_batched') }} as batch
     {%- if previous is not none %}
-    left join {{ previous }} as stored
+    left join stored_states as stored
         on
-            batch.is_state_row
-            and stored.state_history_hash is not null
-            and batch.asset_id = stored.asset_id
+            batch.asset_id = stored.asset_id
             and batch.date = stored.date
     {%- endif %}
     where
