@@ -25,7 +25,7 @@
         indexes=features_indexes(['asset_id', 'date']),
         pre_hook=[
             "{{ features_session_settings() }}",
-            "{{ features_written_join_order() }}",
+            "{{ features_written_join_order(ref('int_feature_bars_batched')) }}",
             "{{ features_delete_recomputed(ref('int_feature_bars_batched')) }}",
         ],
         post_hook=["{{ features_default_join_order() }}"],
