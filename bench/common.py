@@ -267,6 +267,22 @@ def settings_for(urls: dict[str, str], duckdb_path: Path, target: str = "dev", *
     return Settings(**values)
 
 
+def run_scales(args, run_scale) -> list[dict]:
+    """`run_scale(n, args, cluster)` for each of `args.assets`, on one throwaway Postgres cluster
+    when `args.postgres` (stopped afterwards, whatever happens); the results, concatenated."""
+    quiet()
+    print(f"machine: {machine()}")
+    cluster = start_postgres() if args.postgres else None
+    results = []
+    try:
+        for n in args.assets:
+            results.extend(run_scale(n, args, cluster))
+    finally:
+        if cluster:
+            cluster.stop()
+    return results
+
+
 def fresh_dir(name: str) -> Path:
     path = WORKDIR / name
     shutil.rmtree(path, ignore_errors=True)

@@ -256,16 +256,7 @@ def main() -> None:
     if args.quick:
         args.assets, args.repeat = args.assets or [100], args.repeat or 1
     args.assets, args.repeat = args.assets or [2000], args.repeat or 3
-    common.quiet()
-    print(f"machine: {common.machine()}")
-    cluster = common.start_postgres() if args.postgres else None
-    results = []
-    try:
-        for n in args.assets:
-            results.extend(run_scale(n, args, cluster))
-    finally:
-        if cluster:
-            cluster.stop()
+    results = common.run_scales(args, run_scale)
     rows = []
     for r in results:
 

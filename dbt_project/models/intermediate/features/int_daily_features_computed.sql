@@ -60,6 +60,27 @@
         history_hash,
         context_start,
 {%- endset %}
+{#- pass 1 results every later step passes on to the final select -#}
+{%- set pass_one_results -%}
+        close_lag_5,
+        close_lag_10,
+        close_lag_20,
+        close_lag_60,
+        log_return_1d,
+        typical_price,
+        highest_high_14,
+        lowest_low_14,
+        highest_high_52w,
+        lowest_low_52w,
+{%- endset %}
+{#- pass 1 partial results that window pass 2 lags -#}
+{%- set pass_two_inputs -%}
+        volume_sum_10,
+        positive_money_flow_7,
+        negative_money_flow_7,
+        highest_high_10,
+        lowest_low_10,
+{%- endset %}
 
 with
 
@@ -152,21 +173,8 @@ summed as (
 
     select
         {{ kept }}
-        close_lag_5,
-        close_lag_10,
-        close_lag_20,
-        close_lag_60,
-        volume_sum_10,
-        positive_money_flow_7,
-        negative_money_flow_7,
-        highest_high_14,
-        lowest_low_14,
-        highest_high_10,
-        lowest_low_10,
-        highest_high_52w,
-        lowest_low_52w,
-        log_return_1d,
-        typical_price,
+        {{ pass_one_results }}
+        {{ pass_two_inputs }}
         close {% for lag in range(1, 10) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10,
         case when rn >= 19 then (
             close {% for lag in range(1, 20) %} + close_lag_{{ lag }}{% endfor %}
@@ -200,23 +208,10 @@ dispersions as (
 
     select
         {{ kept }}
-        close_lag_5,
-        close_lag_10,
-        close_lag_20,
-        close_lag_60,
+        {{ pass_one_results }}
+        {{ pass_two_inputs }}
         close_sum_10,
-        volume_sum_10,
-        positive_money_flow_7,
-        negative_money_flow_7,
-        highest_high_14,
-        lowest_low_14,
-        highest_high_10,
-        lowest_low_10,
-        highest_high_52w,
-        lowest_low_52w,
-        log_return_1d,
         sma_20,
-        typical_price,
         typical_price_mean_20,
         fast_k,
         {#- population variance of the last 20 closes around the SMA (BBANDS) #}
@@ -252,21 +247,12 @@ relagged as (
 
     select
         {{ kept }}
-        close_lag_5,
-        close_lag_10,
-        close_lag_20,
-        close_lag_60,
-        log_return_1d,
+        {{ pass_one_results }}
         sma_20,
-        typical_price,
         typical_price_mean_20,
         close_variance_20,
         typical_price_mean_deviation_20,
         log_return_variance_20,
-        highest_high_14,
-        lowest_low_14,
-        highest_high_52w,
-        lowest_low_52w,
         close_sum_10,
         {%- for name, (first_rn, offsets, n) in moving_averages.items() %}
         case when rn >= {{ first_rn }} then (
