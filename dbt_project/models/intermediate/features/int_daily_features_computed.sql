@@ -298,11 +298,13 @@ bands as (
 {%- if is_incremental() %}
 
 {#-
-    A continued asset's batch holds only the 61 rows its short windows need, so its new bars'
-    longer windows are read from stored rows instead, each giving the full build's bits:
-    the 52-week extremes from daily_bars (max and min are exact), and SMA 50/200 from the
-    stored 10-row close sums at the same row offsets, added in the same order. Each join
-    writes its small side last: that is the hash join's build side (features_written_join_order).
+    A continued asset's batch holds only the 20 rows before its new bars that its short
+    windows need (the deepest lag chain: a 10-row sum lagged 11 rows; the 20th log return),
+    so its new bars' longer windows are read from stored rows instead, each giving the full
+    build's bits: the 52-week extremes from daily_bars (max and min are exact), the close 60
+    rows back, and SMA 50/200 from the stored 10-row close sums at the same row offsets,
+    added in the same order. Each join writes its small side last: that is the hash join's
+    build side (features_written_join_order).
 #}
 
 continued_extremes_52w as (
@@ -329,6 +331,7 @@ continued_new_sums as (
         asset_id,
         date,
         rn,
+        close,
         close_sum_10
 
     from dispersions
@@ -341,6 +344,7 @@ close_sums_by_row as (
     select
         stored.asset_id,
         stored.rn,
+        stored.close,
         stored.close_sum_10
 
     from {{ this }} as stored
@@ -351,9 +355,44 @@ close_sums_by_row as (
     select
         asset_id,
         rn,
+        close,
         close_sum_10
 
     from continued_new_sums
+
+),
+
+{#- the stored rows each new bar reads: 5, 10, ..., 195 rows back (one equi-join, not a range) #}
+
+lookup_rows as (
+
+    select
+        continued_new_sums.asset_id,
+        continued_new_sums.date,
+        continued_new_sums.rn - offsets.rows_back as rn,
+        offsets.rows_back
+
+    from continued_new_sums
+    cross join (
+        values {% for offset in range(5, 200, 5) %}({{ offset }}){{ ', ' if not loop.last }}{% endfor %}
+    ) as offsets (rows_back)
+
+),
+
+looked_up as (
+
+    select
+        lookup_rows.asset_id,
+        lookup_rows.date,
+        lookup_rows.rows_back,
+        close_sums_by_row.close,
+        close_sums_by_row.close_sum_10
+
+    from close_sums_by_row
+    inner join lookup_rows
+        on
+            close_sums_by_row.asset_id = lookup_rows.asset_id
+            and close_sums_by_row.rn = lookup_rows.rn
 
 ),
 
@@ -364,16 +403,17 @@ continued_close_sums as (
         continued_new_sums.date,
         continued_new_sums.rn,
         continued_new_sums.close_sum_10,
+        max(case when looked_up.rows_back = 60 then looked_up.close end) as close_lag_60,
         {%- for offset in range(5, 200, 5) %}
-        max(case when close_sums_by_row.rn = continued_new_sums.rn - {{ offset }} then close_sums_by_row.close_sum_10 end)
+        max(case when looked_up.rows_back = {{ offset }} then looked_up.close_sum_10 end)
             as close_sum_10_back_{{ offset }}{{ ',' if not loop.last }}
         {%- endfor %}
 
-    from close_sums_by_row
-    inner join continued_new_sums
+    from continued_new_sums
+    left join looked_up
         on
-            close_sums_by_row.asset_id = continued_new_sums.asset_id
-            and close_sums_by_row.rn between continued_new_sums.rn - 195 and continued_new_sums.rn - 5
+            continued_new_sums.asset_id = looked_up.asset_id
+            and continued_new_sums.date = looked_up.date
     group by
         continued_new_sums.asset_id,
         continued_new_sums.date,
@@ -382,11 +422,12 @@ continued_close_sums as (
 
 ),
 
-continued_moving_averages as (
+continued_long_windows as (
 
     select
         asset_id,
         date,
+        close_lag_60,
         {%- for name, (first_rn, offsets, n) in moving_averages.items() %}
         case when rn >= {{ first_rn }} then (
             {% for offset in offsets -%}
@@ -410,14 +451,18 @@ joined as (
         {%- if is_incremental() %}
         coalesce(continued_extremes_52w.highest_high_52w, bands.highest_high_52w) as highest_high_52w_resolved,
         coalesce(continued_extremes_52w.lowest_low_52w, bands.lowest_low_52w) as lowest_low_52w_resolved,
+        case
+            when bands.is_full_history then bands.close_lag_60 else continued_long_windows.close_lag_60
+        end as close_lag_60_resolved,
         {%- for name in moving_averages %}
         case
-            when bands.is_full_history then bands.{{ name }} else continued_moving_averages.{{ name }}
+            when bands.is_full_history then bands.{{ name }} else continued_long_windows.{{ name }}
         end as {{ name }}_resolved,
         {%- endfor %}
         {%- else %}
         bands.highest_high_52w as highest_high_52w_resolved,
         bands.lowest_low_52w as lowest_low_52w_resolved,
+        bands.close_lag_60 as close_lag_60_resolved,
         {%- for name in moving_averages %}
         bands.{{ name }} as {{ name }}_resolved,
         {%- endfor %}
@@ -436,10 +481,10 @@ joined as (
         on
             bands.asset_id = continued_extremes_52w.asset_id
             and bands.date = continued_extremes_52w.date
-    left join continued_moving_averages
+    left join continued_long_windows
         on
-            bands.asset_id = continued_moving_averages.asset_id
-            and bands.date = continued_moving_averages.date
+            bands.asset_id = continued_long_windows.asset_id
+            and bands.date = continued_long_windows.date
     {%- endif %}
 
 ),
@@ -470,7 +515,7 @@ final as (
         case when rn >= 1 then close / previous_close - 1 end as return_1d,
         case when rn >= 5 then close / close_lag_5 - 1 end as return_5d,
         case when rn >= 20 then close / close_lag_20 - 1 end as return_20d,
-        case when rn >= 60 then close / close_lag_60 - 1 end as return_60d,
+        case when rn >= 60 then close / close_lag_60_resolved - 1 end as return_60d,
         log_return_1d,
         sqrt(log_return_variance_20) * sqrt(
             case asset_type when 'crypto' then cast(365 as {{ d }}) when 'equity' then cast(252 as {{ d }}) end

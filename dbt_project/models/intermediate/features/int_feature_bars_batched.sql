@@ -5,10 +5,10 @@
     Full build (no stored features, or --full-refresh): every bar of every asset.
     Incremental: per asset, compare the stored history fingerprint (XOR of row hashes, and the
     row count, up to the last stored bar) with daily_bars.
-      - unchanged, with new bars: the new bars (is_new) plus the 61 earlier bars the short
-        lag() windows need (state_context_start; SMA 50/200 and the 52-week extremes are read
-        from stored rows by int_daily_features_computed); the last stored bar is marked (is_state_row): the recursion
-        starts from its stored state;
+      - unchanged, with new bars: the new bars (is_new) plus the 20 earlier bars the short
+        lag() windows need (state_context_start; the 60-row return, SMA 50/200 and the 52-week
+        extremes are read from stored rows by int_daily_features_computed); the last stored
+        bar is marked (is_state_row): the recursion starts from its stored state;
       - unchanged, no new bars: nothing;
       - changed (restated, shortened, backfilled) or never computed: the full history
         (is_full_history).
@@ -111,68 +111,61 @@ history_checks as (
 
 ),
 
-unchanged as (
+{#- per stored asset: is its history unchanged (same row count and fingerprint), and are there new bars #}
 
-    select stored_states.*
+plans as (
+
+    select
+        stored_states.asset_id,
+        stored_states.rn,
+        stored_states.date,
+        stored_states.first_date,
+        stored_states.state_history_hash,
+        stored_states.state_context_start,
+        history_checks.n_new_rows,
+        coalesce(
+            history_checks.n_stored_rows = stored_states.rn + 1
+            and history_checks.history_hash = stored_states.state_history_hash,
+            false
+        ) as is_unchanged
 
     from stored_states
     inner join history_checks
         on stored_states.asset_id = history_checks.asset_id
-    where
-        history_checks.n_stored_rows = stored_states.rn + 1
-        and history_checks.history_hash = stored_states.state_history_hash
 
 ),
 
-continued_bars as (
+{#- one pass over the bars: a continued asset's new bars and context, every bar of the others #}
+
+batch_bars as (
 
     select
         bars.*,
-        false as is_full_history,
-        unchanged.rn as base_rn,
-        unchanged.date as base_date,
-        unchanged.first_date,
-        cast(unchanged.state_history_hash as {{ features_fingerprint_type() }}) as base_history_hash,
-        bars.date = unchanged.date as is_state_row
+        coalesce(not plans.is_unchanged, true) as is_full_history,
+        case when plans.is_unchanged then plans.rn end as base_rn,
+        case when plans.is_unchanged then plans.date end as base_date,
+        case when plans.is_unchanged then plans.first_date end as first_date,
+        case
+            when plans.is_unchanged then cast(plans.state_history_hash as {{ features_fingerprint_type() }})
+        end as base_history_hash,
+        coalesce(plans.is_unchanged and bars.date = plans.date, false) as is_state_row
 
     from bars
-    inner join unchanged
-        on
-            bars.asset_id = unchanged.asset_id
-            and bars.date >= unchanged.state_context_start
-    where unchanged.asset_id in (
-        select history_checks.asset_id
-        from history_checks
-        where history_checks.n_new_rows > 0
-    )
-
-),
-
-full_history_bars as (
-
-    select bars.*
-
-    from bars
-    left join unchanged
-        on bars.asset_id = unchanged.asset_id
-    where unchanged.asset_id is null
+    left join plans
+        on bars.asset_id = plans.asset_id
+    where
+        plans.asset_id is null
+        or not plans.is_unchanged
+        or (plans.n_new_rows > 0 and bars.date >= plans.state_context_start)
 
 ),
 
 {% else %}
 
-full_history_bars as (
-
-    select * from bars
-
-),
-
-{% endif %}
-
-full_history_batch as (
+batch_bars as (
 
     select
-        full_history_bars.*,
+        bars.*,
         true as is_full_history,
         cast(null as bigint) as base_rn,
         cast(null as date) as base_date,
@@ -180,31 +173,23 @@ full_history_batch as (
         cast(null as {{ features_fingerprint_type() }}) as base_history_hash,
         false as is_state_row
 
-    from full_history_bars
+    from bars
 
 ),
 
-unioned as (
-
-    {% if previous is not none -%}
-    select * from continued_bars
-    union all
-    {% endif -%}
-    select * from full_history_batch
-
-),
+{% endif %}
 
 {#- the asset type (annualisation of realized_vol) for the batch's bars only #}
 
 batched as (
 
     select
-        unioned.*,
+        batch_bars.*,
         assets.asset_type
 
-    from unioned
+    from batch_bars
     left join assets
-        on unioned.asset_id = assets.asset_id
+        on batch_bars.asset_id = assets.asset_id
 
 ),
 
@@ -234,16 +219,18 @@ numbered as (
             'coalesce(base_history_hash, 0)',
             'bit_xor(case when is_full_history or date > base_date then row_hash end) over whole_history',
         ) }} as history_hash,
-        {#- the context the next run's lag() windows need before its first new row: 61 rows #}
-        coalesce(lag(date, 60) over asset_rows, min(date) over whole_history) as context_start,
+        {#-
+            the context the next run's window passes need before its first new row: 20 rows
+            (its deepest lag chain reaches 20 rows back from the first new bar; a context one row
+            shorter fails tests/dbt/test_features.py)
+        #}
+        coalesce(lag(date, 19) over asset_rows, min(date) over whole_history) as context_start,
         coalesce(first_date, min(date) over whole_history) as asset_first_date
 
     from batched
     window
         asset_rows as (partition by asset_id order by date),
-        whole_history as (
-            partition by asset_id order by date rows between unbounded preceding and unbounded following
-        )
+        whole_history as (partition by asset_id)
 
 ),
 
