@@ -1,6 +1,9 @@
 """Benchmark daily_features: dbt full build on DuckDB and Postgres, an incremental one-day run,
 and the baseline a user would otherwise write (TA-Lib per asset plus pandas, reading from and
-writing back to the same DuckDB).
+writing back to the same DuckDB). Also, on DuckDB, a one-day run in which 1% of the assets are
+restated and so recomputed in full: an ex-dividend date rescales an equity's whole adjusted
+history, and a quarterly payer has one about every 63 sessions, so an ordinary day restates
+about 1% of a dividend-paying universe.
 
     .venv/bin/python bench/features.py --quick          # ~1 minute: 100 assets x 400 days
     .venv/bin/python bench/features.py                  # 2,000 assets x 3,650 days (7.3M bars)
@@ -130,6 +133,33 @@ def remove_appended_day(duckdb_path: str, target: str) -> None:
         f"delete from {STATE_TABLE} where (asset_id, date) in "
         f"(select asset_id, date from {schema}.daily_bars where load_id = 'bench-next-day')",
         f"delete from {schema}.daily_bars where load_id = 'bench-next-day'",
+    ])  # fmt: skip
+
+
+RESTATED_EVERY = 100  # every 100th asset (1%) is restated by restate_assets
+RESTATED = f"asset_id % {RESTATED_EVERY} = 0"
+
+
+def restate_assets(duckdb_path: str, target: str, repeat: int) -> None:
+    """Scale every price of 1% of the assets, as an ex-dividend date rescales the adjusted
+    history, by a factor new to each repeat (so each run sees a restatement against what it
+    stored). The original bars are kept once, for restore_restated."""
+    schema = _marts_schema("main" if target == "dev" else "public")
+    factor = 1 - 0.01 * (repeat + 1)
+    _execute(duckdb_path, target, [
+        f"create table if not exists {schema}.bench_restated_originals as "
+        f"select asset_id, date, open, high, low, close from {schema}.daily_bars where {RESTATED}",
+        f"update {schema}.daily_bars set open = open * {factor}, high = high * {factor}, "
+        f"low = low * {factor}, close = close * {factor} where {RESTATED}",
+    ])  # fmt: skip
+
+
+def restore_restated(duckdb_path: str, target: str) -> None:
+    schema = _marts_schema("main" if target == "dev" else "public")
+    _execute(duckdb_path, target, [
+        f"update {schema}.daily_bars set open = o.open, high = o.high, low = o.low, close = o.close "
+        f"from {schema}.bench_restated_originals as o "
+        f"where daily_bars.asset_id = o.asset_id and daily_bars.date = o.date",
     ])  # fmt: skip
 
 
@@ -370,8 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=3650, help="days per asset (default 3650)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each measurement; the median is reported")
     parser.add_argument("--postgres-repeats", type=int, help="repeats on Postgres (default: --repeats)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["postgres", "baseline", "incremental", "ema"],
-                        help="steps to leave out")  # fmt: skip
+    steps = ["postgres", "baseline", "incremental", "restated", "ema"]
+    parser.add_argument("--skip", nargs="*", default=[], choices=steps, help="steps to leave out")
     parser.add_argument("--workdir", help="where the DuckDB file goes (default: a temp dir, removed afterwards)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -406,6 +436,15 @@ def main(argv: list[str] | None = None) -> int:
             samples.append(measure(dbt_run, duckdb_path, "dev", False))
             measure(remove_appended_day, duckdb_path, "dev")
         report("duckdb_incremental_1_day", samples)
+    if "restated" not in args.skip:
+        samples = []
+        for repeat in range(args.repeats):
+            measure(append_day, duckdb_path, "dev")
+            measure(restate_assets, duckdb_path, "dev", repeat)
+            samples.append(measure(dbt_run, duckdb_path, "dev", False))
+            measure(remove_appended_day, duckdb_path, "dev")
+            measure(restore_restated, duckdb_path, "dev")
+        report(f"duckdb_incremental_1_day_{args.assets // RESTATED_EVERY}_restated", samples)
     if "baseline" not in args.skip:
         report("baseline_talib_pandas", [measure(talib_pandas_baseline, duckdb_path) for _ in range(args.repeats)])
 
