@@ -10,6 +10,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from extract.pipeline import backfill_batch_size
 from extract.ratelimit import BudgetedAdapter, BudgetExhaustedError, RateBudget
 
 
@@ -131,3 +132,15 @@ def test_a_call_that_raises_gives_its_slot_back_timed_at_the_error(monkeypatch, 
     assert budget.in_flight == 0
     budget.acquire()  # the provider may have counted the failed call until t=1005
     assert clock.slept == [pytest.approx(60 + budget.margin)]
+
+
+def test_a_backfill_batch_is_about_fifteen_seconds_of_the_budget():
+    def budget(per_minute, window=60.0):
+        return RateBudget("alpha_vantage", per_minute, None, window_seconds=window)
+
+    assert backfill_batch_size(budget(600), workers=4) == 150
+    assert backfill_batch_size(budget(100, window=10), workers=4) == 150  # the same rate, shorter "minute"
+    assert backfill_batch_size(budget(600), workers=4, calls_per_asset=5) == 30
+    assert backfill_batch_size(budget(5), workers=4) == 8, "never fewer than keep the workers busy"
+    assert backfill_batch_size(budget(None), workers=4) == 8
+    assert backfill_batch_size(budget(100_000), workers=4) == 1000
