@@ -209,6 +209,7 @@ def _serve(payloads: str | None, n_equities: int, days: int, now_iso: str, confi
             "requests": len(emulator.requests),
             "status_429": sum(1 for r in emulator.requests if r.status == 429),
             "throttled": sum(emulator.throttled.values()),
+            "throttled_at": list(emulator.throttled_at),
             "times": [r.at for r in emulator.requests],
         }
     )

@@ -9,9 +9,12 @@ The client's budget and the emulator's limit are the same number over the same w
 COINGECKO_/ALPHAVANTAGE_CALLS_PER_MINUTE is set to the plan's limit); `--window` shortens the
 "minute" on both sides (the budget scales: 600/min with a 10 s window is 100 calls per 10 s).
 Assets have short histories (100 sessions) so each call is cheap and the budget is the limit.
-Settings compared: the product's backfill (`backfill_provider`: batches of workers x 2 assets,
-one dlt load each) with 4 workers, and batch sizes overridden (`--batches`) to show how much of
-the budget the per-batch dlt load costs.
+Settings compared: the product's backfill (`backfill_provider`: one call budget shared by all
+batches, batches sized from it by `backfill_batch_size`, one dlt load each) with 4 workers, and
+batch sizes overridden (`--batches`, default 8 = the former workers x 2, and 64) to show what the
+per-batch dlt load costs against the budget. Throttled answers are reported by when they came:
+in the first window (whose burst the sliding window allows), in steady state (the complete
+windows after it) or after the measured windows (the last batch running past the cut).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,23 +35,26 @@ DAYS = 100
 
 
 def backfill(settings, symbols: list[str], batch: int | None, now: dt.datetime, stop_after: float) -> dict:
-    """`extract.pipeline.backfill_provider` with the batch size overridable (None = product's
-    workers x 2) and a wall-clock cap (the bench stops starting batches after `stop_after` s)."""
+    """`extract.pipeline.backfill_provider`'s loop (one budget for all batches) with the batch size
+    overridable (None = the product's `backfill_batch_size`) and a wall-clock cap (the bench
+    stops starting batches after `stop_after` s)."""
     from extract.backfill import Backfill
-    from extract.pipeline import _run, build_source, pipeline_for
+    from extract.http import provider_budget
+    from extract.pipeline import _run, backfill_batch_size, build_source, calls_per_asset, pipeline_for
     from extract.report import ProviderReport
 
     job = Backfill(now.date() - dt.timedelta(days=400), now.date())
     report = ProviderReport("alpha_vantage")
     pipeline = pipeline_for("alpha_vantage", settings)
-    size = batch or max(1, settings.workers * 2)
+    budget = provider_budget("alpha_vantage", settings)
+    size = batch or backfill_batch_size(budget, settings.workers, calls_per_asset("alpha_vantage", job, now))
     started = time.monotonic()
     loads, load_seconds = 0, 0.0
     for start in range(0, len(symbols), size):
         if time.monotonic() - started > stop_after:
             break
         batch = symbols[start : start + size]
-        source = build_source("alpha_vantage", batch, settings, report, now, job)
+        source = build_source("alpha_vantage", batch, settings, report, now, job, budget=budget)
         _run(pipeline, "alpha_vantage", source, report, settings)
         loads += 1
         trace = pipeline.last_trace
@@ -55,7 +62,8 @@ def backfill(settings, symbols: list[str], batch: int | None, now: dt.datetime, 
             (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.step in ("normalize", "load")
         )
     return {
-        "elapsed": time.monotonic() - started,
+        "batch": size,
+        "elapsed": round(time.monotonic() - started, 1),
         "assets": report.assets_ok,
         "failures": len(report.failures),
         "calls": report.calls,
@@ -80,6 +88,7 @@ def run_setting(args, label: str, workers: int, batch: int | None, payloads: Pat
         per_minute={"alpha_vantage": per_window},
         retry_after_seconds=1,
     )
+    load_before = os.getloadavg()
     with emulator as urls:
         settings = common.settings_for(
             urls,
@@ -88,26 +97,37 @@ def run_setting(args, label: str, workers: int, batch: int | None, payloads: Pat
             budgets={"alpha_vantage": {"per_minute": per_window, "per_day": None, "window_seconds": args.window}},
         )
         result = backfill(settings, symbols, batch, now, stop_after=args.windows * args.window)
+    load_after = os.getloadavg()
     times = sorted(emulator.stats["times"])
+    throttled_at = sorted(emulator.stats["throttled_at"])
     accepted = emulator.stats["requests"] - emulator.stats["throttled"]
     span = (times[-1] - times[0]) if len(times) > 1 else float("nan")
     # Steady state: the complete windows after the first (whose burst the sliding window allows),
-    # as calls per window: a rate over whole windows, not over the span of one window's burst.
+    # as accepted calls per window: a rate over whole windows, not over the span of one burst.
+    start, first_end, steady_end = times[0], times[0] + args.window, times[0] + args.windows * args.window
     steady_windows = args.windows - 1
-    steady = [t for t in times if times[0] + args.window <= t < times[0] + args.windows * args.window]
+    steady = [t for t in times if first_end <= t < steady_end]
+    steady_throttled = [t for t in throttled_at if first_end <= t < steady_end]
     # Calls per budget window achieved, scaled to "per minute" of the configured budget.
     per_min = accepted / span * args.window / per_window * args.budget if span else 0
-    steady_per_min = len(steady) / steady_windows / per_window * args.budget if steady_windows else 0
+    steady_accepted = len(steady) - len(steady_throttled)
+    steady_per_min = steady_accepted / steady_windows / per_window * args.budget if steady_windows else 0
     return {
         "setting": label,
         "workers": workers,
-        "batch": batch or workers * 2,
         "calls": emulator.stats["requests"],
         "throttled": emulator.stats["throttled"],
+        "throttled_first_window": sum(1 for t in throttled_at if t < first_end),
+        "throttled_steady": len(steady_throttled),
+        "throttled_after": sum(1 for t in throttled_at if t >= steady_end),
+        "throttled_s": [round(t - start, 2) for t in throttled_at],  # seconds after the first answer
         "per_min": round(per_min, 1),
         "share": per_min / args.budget,
+        "steady_calls": steady_accepted,
         "steady_per_min": round(steady_per_min, 1),
         "steady_share": steady_per_min / args.budget,
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
         **result,
     }
 
@@ -120,17 +140,22 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=3, help="windows to run per setting (default 3)")
     parser.add_argument("--assets", type=int, default=None, help="generated equities (default: enough for the run)")
     parser.add_argument(
-        "--batches", type=int, nargs="*", default=None, help="batch sizes to compare besides the product's (default 64)"
+        "--batches",
+        type=int,
+        nargs="*",
+        default=None,
+        help="batch sizes to compare besides the product's (default 8 64; --quick: none)",
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     if args.quick:
         args.window, args.windows = 10.0, 2
         args.batches = [] if args.batches is None else args.batches
-    args.batches = [64] if args.batches is None else args.batches
+    args.batches = [8, 64] if args.batches is None else args.batches
     args.assets = args.assets or int(args.budget * args.windows * 1.3) + 50
     common.quiet()
     print(f"machine: {common.machine()}")
+    print(f"started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC, load average {os.getloadavg()}")
     print(f"budget {args.budget}/min, window {args.window:g} s, {args.windows} windows per setting")
     now = common.bench_now()
     payloads = common.payload_dir(args.assets, DAYS, now)
@@ -145,13 +170,16 @@ def main() -> None:
             r["setting"],
             r["batch"],
             r["calls"],
-            r["throttled"],
+            f"{r['throttled']} ({r['throttled_first_window']}/{r['throttled_steady']}/{r['throttled_after']})",
+            r["failures"],
             r["dlt_loads"],
             r["normalize_load_s"],
             r["per_min"],
             f"{r['share']:.0%}",
+            r["steady_calls"],
             r["steady_per_min"],
             f"{r['steady_share']:.0%}",
+            " ".join(f"{x:.2f}" for x in r["loadavg_after"]),
         ]
         for r in results
     ]
@@ -163,16 +191,20 @@ def main() -> None:
                 "setting",
                 "batch",
                 "calls",
-                "throttled",
+                "throttled (first/steady/after)",
+                "failed assets",
                 "dlt loads",
                 "normalize+load s",
                 "calls/min",
                 "share",
+                "steady calls",
                 "steady calls/min",
                 "steady share",
+                "load avg after",
             ],
         )
     )
+    print(f"finished {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC, load average {os.getloadavg()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

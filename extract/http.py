@@ -3,7 +3,8 @@
 dlt's session retries 429 (honouring Retry-After), 5xx, timeouts and connection errors with
 exponential backoff; `retry_when` adds provider-specific cases such as Alpha Vantage's
 HTTP-200 throttling bodies. Every attempt first takes a call from the provider's budget, and
-every response is counted on the provider's report.
+every response is counted on the provider's report. One budget per provider and run: a
+backfill's batches share theirs (`provider_budget`), so its window and day count carry over.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ MAX_ATTEMPTS = 5
 MAX_RETRY_DELAY_SECONDS = 120
 
 
+def provider_budget(provider: str, settings: Settings) -> RateBudget:
+    """A fresh call budget for a provider, as configured (or its plan's default)."""
+    per_minute, per_day = settings.budget(provider)
+    window = settings.budgets.get(provider, {}).get("window_seconds", 60.0)
+    return RateBudget(provider, per_minute, per_day, window_seconds=window)
+
+
 def rest_client(
     provider: str,
     base_url: str,
@@ -28,10 +36,10 @@ def rest_client(
     report: ProviderReport,
     headers: dict[str, str] | None = None,
     retry_when: Callable | None = None,
+    budget: RateBudget | None = None,
 ) -> RESTClient:
-    per_minute, per_day = settings.budget(provider)
-    window = settings.budgets.get(provider, {}).get("window_seconds", 60.0)
-    budget = RateBudget(provider, per_minute, per_day, window_seconds=window)
+    """A metered client; `budget` shares one provider budget between clients (default: its own)."""
+    budget = budget or provider_budget(provider, settings)
     session = Client(
         request_timeout=settings.request_timeout,
         request_max_attempts=MAX_ATTEMPTS,

@@ -3,7 +3,8 @@
 Each provider has its own dlt pipeline (and so its own state): one provider's outage or
 crash leaves the others' cursors and data untouched. Backfills load in batches of assets,
 each batch one dlt load committing its data and its "finished" marks together, so a crash or
-Ctrl-C loses at most the batch in flight and a rerun skips what was finished.
+Ctrl-C loses at most the batch in flight and a rerun skips what was finished. The batches of
+one backfill share one call budget, and a batch is sized from it (`backfill_batch_size`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from extract.alpha_vantage import alpha_vantage_source
 from extract.assets import active_ids, load_assets
 from extract.backfill import Backfill
 from extract.coingecko import coingecko_source
+from extract.coingecko.helpers import chart_windows
 from extract.fear_greed import ASSET as FEAR_GREED_ASSET
 from extract.fear_greed import fear_greed_source
+from extract.http import provider_budget
+from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.settings import Settings
 
@@ -75,12 +79,14 @@ def build_source(
     report: ProviderReport,
     now: dt.datetime,
     backfill: Backfill | None = None,
+    budget: RateBudget | None = None,
 ):
+    """The provider's dlt source; `budget` shares one call budget between sources (default: its own)."""
     if provider == "coingecko":
-        return coingecko_source(assets, settings, report, now, backfill)
+        return coingecko_source(assets, settings, report, now, backfill, budget=budget)
     if provider == "alpha_vantage":
-        return alpha_vantage_source(assets, settings, report, now, backfill)
-    return fear_greed_source(settings, report, now, backfill)
+        return alpha_vantage_source(assets, settings, report, now, backfill, budget=budget)
+    return fear_greed_source(settings, report, now, backfill, budget=budget)
 
 
 # Providers whose resources yield Arrow tables.
@@ -139,6 +145,32 @@ def finished_assets(pipeline: dlt.Pipeline, provider: str, backfill: Backfill) -
     return set(resources.get(BACKFILL_RESOURCE[provider], {}).get("backfills", {}).get(backfill.job_id, []))
 
 
+# A backfill batch is one dlt run (extract, normalize, load), and no call is made while it
+# normalizes and loads: batches worth about this many seconds of the provider's calls keep the
+# runs to a few per minute, so the budget sets the pace, and a crash loses at most that much.
+BATCH_BUDGET_SECONDS = 15.0
+MAX_BATCH_ASSETS = 1000
+
+
+def calls_per_asset(provider: str, backfill: Backfill, now: dt.datetime) -> int:
+    """Calls one asset of a backfill takes: CoinGecko's hourly chart comes in windows of a few
+    months (at most this many: a public key's range is clamped); the others take one."""
+    if provider == "coingecko":
+        return max(1, sum(1 for _ in chart_windows(backfill.start, backfill.end_time(now))))
+    return 1
+
+
+def backfill_batch_size(budget: RateBudget, workers: int, calls_per_asset: int = 1) -> int:
+    """Assets per backfill batch: the calls the budget allows in BATCH_BUDGET_SECONDS, at least
+    enough to keep the workers busy (workers x 2, also the size when the budget is unlimited),
+    at most MAX_BATCH_ASSETS."""
+    floor = max(1, workers * 2)
+    if budget.per_minute is None:
+        return floor
+    calls = budget.per_minute * BATCH_BUDGET_SECONDS / budget.window
+    return max(floor, min(MAX_BATCH_ASSETS, int(calls // max(1, calls_per_asset))))
+
+
 def backfill_provider(
     provider: str,
     settings: Settings,
@@ -146,10 +178,12 @@ def backfill_provider(
     assets: list[str] | None = None,
     limit: int | None = None,
     now: dt.datetime | None = None,
+    batch_size: int | None = None,
 ) -> ProviderReport:
     """Load [start, end] for the given (default: all active) assets, resuming a previous run
     of the same range: finished assets are not fetched again. `limit` caps how many assets
-    this invocation takes on (the rest are left for the next one)."""
+    this invocation takes on (the rest are left for the next one). `batch_size` overrides
+    `backfill_batch_size` (assets per dlt load)."""
     now = now or dt.datetime.now(dt.UTC)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
@@ -157,10 +191,12 @@ def backfill_provider(
     done = finished_assets(pipeline, provider, backfill)
     todo = [asset for asset in wanted if asset not in done][:limit]
     report.skipped = len(wanted) - len(todo)
-    batch_size = max(1, settings.workers * 2)
+    budget = provider_budget(provider, settings)  # one window and day count across the batches
+    batch_size = batch_size or backfill_batch_size(budget, settings.workers, calls_per_asset(provider, backfill, now))
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        _run(pipeline, provider, build_source(provider, batch, settings, report, now, backfill), report, settings)
+        source = build_source(provider, batch, settings, report, now, backfill, budget=budget)
+        _run(pipeline, provider, source, report, settings)
         if report.deferred:
             report.deferred.update({asset: "day budget exhausted" for asset in todo[start + batch_size :]})
             break

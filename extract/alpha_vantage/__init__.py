@@ -23,6 +23,7 @@ from extract.alpha_vantage.settings import COMPACT_REACH_DAYS, RAW_FIELDS
 from extract.backfill import Backfill
 from extract.fetching import fetch_each
 from extract.http import rest_client
+from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
@@ -37,9 +38,16 @@ COLUMNS = {name: {"data_type": "text", "nullable": True} for name in RAW_FIELDS}
 
 @dlt.source(name="alpha_vantage", max_table_nesting=0)
 def alpha_vantage_source(
-    symbols: list[str], settings: Settings, report: ProviderReport, now: dt.datetime, backfill: Backfill | None = None
+    symbols: list[str],
+    settings: Settings,
+    report: ProviderReport,
+    now: dt.datetime,
+    backfill: Backfill | None = None,
+    budget: RateBudget | None = None,
 ):
-    client = rest_client(PROVIDER, settings.alpha_vantage_base_url, settings, report, retry_when=is_throttle_body)
+    client = rest_client(
+        PROVIDER, settings.alpha_vantage_base_url, settings, report, retry_when=is_throttle_body, budget=budget
+    )
     secrets = [settings.alpha_vantage_api_key]
     function = settings.alpha_vantage_function
 

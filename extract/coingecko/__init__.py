@@ -20,7 +20,7 @@ from extract.coingecko.settings import KEY_HEADERS, MARKET_NUMERIC_FIELDS, MARKE
 from extract.errors import ProviderError, redact
 from extract.fetching import fetch_each
 from extract.http import rest_client
-from extract.ratelimit import BudgetExhaustedError
+from extract.ratelimit import BudgetExhaustedError, RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
@@ -49,11 +49,16 @@ OHLC_COLUMNS = {
 
 @dlt.source(name="coingecko", max_table_nesting=0)
 def coingecko_source(
-    coin_ids: list[str], settings: Settings, report: ProviderReport, now: dt.datetime, backfill: Backfill | None = None
+    coin_ids: list[str],
+    settings: Settings,
+    report: ProviderReport,
+    now: dt.datetime,
+    backfill: Backfill | None = None,
+    budget: RateBudget | None = None,
 ):
     plan = settings.coingecko_plan
     headers = {KEY_HEADERS[plan]: settings.coingecko_api_key} if settings.coingecko_api_key and plan != "public" else {}
-    client = rest_client(PROVIDER, settings.coingecko_base_url, settings, report, headers=headers)
+    client = rest_client(PROVIDER, settings.coingecko_base_url, settings, report, headers=headers, budget=budget)
     secrets = [settings.coingecko_api_key]
     # Public and demo keys see the last 365 days; pro reaches back to 2018.
     reach = now.date() - dt.timedelta(days=PUBLIC_HISTORY_DAYS - 1) if plan != "pro" else dt.date(2018, 2, 9)

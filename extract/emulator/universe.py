@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import time
 from pathlib import Path
 
 from extract.calendars import last_completed_session, nyse_sessions
@@ -117,10 +118,12 @@ class PayloadDirEmulator(Emulator):
         super().__init__(market=market, config=config or EmulatorConfig(), **kwargs)
         self.payload_dir = Path(payload_dir)
         self.throttled: dict[str, int] = {}  # rate-limited answers (429s, Alpha Vantage notes) per provider
+        self.throttled_at: list[float] = []  # when (time.time(), as RequestRecord.at) they were given
 
     def _rate_limited(self, provider: str, window: str) -> tuple[int, dict, object]:
         with self._lock:
             self.throttled[provider] = self.throttled.get(provider, 0) + 1
+            self.throttled_at.append(time.time())
         return super()._rate_limited(provider, window)
 
     def respond(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, dict, object]:

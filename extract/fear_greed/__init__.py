@@ -15,6 +15,7 @@ from extract.backfill import Backfill
 from extract.errors import PayloadError, ProviderError
 from extract.fetching import fetch_each
 from extract.http import rest_client
+from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
@@ -42,8 +43,14 @@ def index_rows(payload: object) -> list[dict]:
 
 
 @dlt.source(name="fear_greed", max_table_nesting=0)
-def fear_greed_source(settings: Settings, report: ProviderReport, now: dt.datetime, backfill: Backfill | None = None):
-    client = rest_client(PROVIDER, settings.fear_greed_base_url, settings, report)
+def fear_greed_source(
+    settings: Settings,
+    report: ProviderReport,
+    now: dt.datetime,
+    backfill: Backfill | None = None,
+    budget: RateBudget | None = None,
+):
+    client = rest_client(PROVIDER, settings.fear_greed_base_url, settings, report, budget=budget)
 
     @dlt.resource(
         name="fear_greed_index",

@@ -66,6 +66,17 @@ def test_alpha_vantage_and_fear_greed_backfills_keep_to_the_range(duckdb_setting
     assert index == [(window.start, window.end, 12)]
 
 
+def test_the_batches_of_a_backfill_share_one_budget(duckdb_settings, emulator):
+    """Each batch is its own dlt source: a day budget spent by the first batches holds for the next."""
+    symbols = active_ids(load_assets(), "alpha_vantage")
+    budgets = {"alpha_vantage": {"per_minute": None, "per_day": 3}}
+    settings = duckdb_settings.with_overrides(budgets=budgets, workers=1)  # batches of 2 symbols
+    window = Backfill(dt.date(2020, 8, 24), dt.date(2020, 9, 4))
+    report = backfill_provider("alpha_vantage", settings, window, assets=symbols)
+    assert report.ok and report.assets_ok == 3, report.summary_line()
+    assert len(report.deferred) == len(symbols) - 3
+
+
 BACKFILL_SCRIPT = """
 import datetime as dt, sys
 from extract.backfill import Backfill
