@@ -22,7 +22,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        indexes=features_indexes(['asset_id', 'date']),
+        indexes=features_indexes(['asset_id', 'date']) + features_indexes(['asset_id', 'rn']),
         pre_hook=[
             "{{ features_session_settings() }}",
             "{{ features_written_join_order(ref('int_feature_bars_batched')) }}",
@@ -339,30 +339,10 @@ continued_new_sums as (
 
 ),
 
-close_sums_by_row as (
-
-    select
-        stored.asset_id,
-        stored.rn,
-        stored.close,
-        stored.close_sum_10
-
-    from {{ this }} as stored
-    where stored.asset_id in (select continued_new_sums.asset_id from continued_new_sums)
-
-    union all
-
-    select
-        asset_id,
-        rn,
-        close,
-        close_sum_10
-
-    from continued_new_sums
-
-),
-
-{#- the stored rows each new bar reads: 5, 10, ..., 195 rows back (one equi-join, not a range) #}
+{#-
+    The rows each new bar reads: 5, 10, ..., 195 rows back, by equi-joins on (asset_id, rn),
+    not a range join (Postgres probes its (asset_id, rn) index, DuckDB hashes the few keys).
+#}
 
 lookup_rows as (
 
@@ -379,20 +359,37 @@ lookup_rows as (
 
 ),
 
+{#- from the stored rows or, in a catch-up of several days, from this run's new rows #}
+
 looked_up as (
 
     select
         lookup_rows.asset_id,
         lookup_rows.date,
         lookup_rows.rows_back,
-        close_sums_by_row.close,
-        close_sums_by_row.close_sum_10
+        stored.close,
+        stored.close_sum_10
 
-    from close_sums_by_row
+    from {{ this }} as stored
     inner join lookup_rows
         on
-            close_sums_by_row.asset_id = lookup_rows.asset_id
-            and close_sums_by_row.rn = lookup_rows.rn
+            stored.asset_id = lookup_rows.asset_id
+            and stored.rn = lookup_rows.rn
+
+    union all
+
+    select
+        lookup_rows.asset_id,
+        lookup_rows.date,
+        lookup_rows.rows_back,
+        continued_new_sums.close,
+        continued_new_sums.close_sum_10
+
+    from continued_new_sums
+    inner join lookup_rows
+        on
+            continued_new_sums.asset_id = lookup_rows.asset_id
+            and continued_new_sums.rn = lookup_rows.rn
 
 ),
 
