@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from extract import parsing
 from extract.assets import active_ids, load_assets
 from extract.emulator.server import Fault
 from extract.pipeline import PROVIDERS, extract_provider, pipeline_for
@@ -70,7 +71,11 @@ def test_one_failing_asset_does_not_stop_the_others(duckdb_settings, emulator):
     assert loaded == set(active_ids(load_assets(), "coingecko")) - {"solana"}
 
 
-def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator):
+@pytest.mark.parametrize("in_workers", [False, True], ids=["parsed-in-process", "parsed-in-workers"])
+def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator, monkeypatch, in_workers):
+    if in_workers:  # every body goes through the parsing processes, however small
+        monkeypatch.setattr(parsing, "MIN_POOL_BYTES", 0)
+        duckdb_settings = duckdb_settings.with_overrides(parse_processes=1)
     extract_provider("alpha_vantage", duckdb_settings)
     before = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
 
