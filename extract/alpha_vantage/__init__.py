@@ -31,6 +31,7 @@ from extract.settings import Settings
 
 PROVIDER = "alpha_vantage"
 DLT_ID = pa.field("_dlt_id", pa.string(), nullable=False)
+BATCH_ROWS = 50_000  # rows per item handed to dlt (~14 full histories, ~500 daily updates)
 COLUMNS = {name: {"data_type": "text", "nullable": True} for name in RAW_FIELDS} | {
     "date": {"data_type": "date", "nullable": False},
     "last_refreshed": {"data_type": "text"},
@@ -83,15 +84,24 @@ def alpha_vantage_source(
             return dt.date.fromisoformat(cursors[symbol]) if symbol in cursors else None
 
         todo = [symbol for symbol in dict.fromkeys(symbols) if symbol not in finished]
+        # Several symbols per item: dlt's per-item work (hints validated, schema computed and
+        # merged, a writer flush) cost more than the item's rows. The cursors move before
+        # their rows are yielded, but state is only saved with the load that holds them.
+        batch: list[pa.Table] = []
         with pool:
             for symbol, table in fetch_each(todo, lambda s: fetch(s, cursor_of(s)), report, settings.workers, secrets):
                 if table.num_rows:
-                    yield table
+                    batch.append(table)
+                    if sum(t.num_rows for t in batch) >= BATCH_ROWS:
+                        yield pa.concat_tables(batch)
+                        batch = []
                 if backfill:
                     finished.append(symbol)
                 elif table.num_rows:
                     cursors[symbol] = pc.max(table["date"]).as_py().isoformat()
                 report.succeed()
+        if batch:
+            yield pa.concat_tables(batch)
 
     return daily
 

@@ -175,3 +175,17 @@ def test_a_first_load_appends_and_every_later_load_merges(warehouse, request, tm
 
     extract_provider("fear_greed", settings)
     assert _load_dispositions("fear_greed", settings) == {"fear_greed_index": "merge"}
+
+
+def test_alpha_vantage_rows_and_cursors_do_not_depend_on_the_batch_size(duckdb_settings, tmp_path, monkeypatch):
+    """Symbols reach dlt several to an item; every size loads the same rows and cursors."""
+    import extract.alpha_vantage as av
+
+    extract_provider("alpha_vantage", duckdb_settings)
+    monkeypatch.setattr(av, "BATCH_ROWS", 1)
+    one_by_one = duckdb_settings.with_overrides(duckdb_path=tmp_path / "one.duckdb", pipelines_dir=tmp_path / "one")
+    extract_provider("alpha_vantage", one_by_one)
+    bars = "select symbol, date, _4_close, _dlt_load_id is not null from raw.alpha_vantage_daily order by 1, 2"
+    assert query(one_by_one, bars) == query(duckdb_settings, bars)
+    state = lambda s: pipeline_for("alpha_vantage", s).state["sources"]["alpha_vantage"]["resources"]  # noqa: E731
+    assert state(one_by_one) == state(duckdb_settings)
