@@ -347,7 +347,20 @@ def py_spy(pid: int, out: Path, seconds: int) -> subprocess.Popen | None:
     if not binary.exists():
         return None
     return subprocess.Popen(
-        [str(binary), "record", "-p", str(pid), "-d", str(seconds), "-f", "raw", "-o", str(out), "--nonblocking"],
+        [
+            str(binary),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+            *os.environ.get("BENCH_PYSPY_ARGS", "").split(),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
