@@ -178,7 +178,7 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                     + (
                         f" (+ parsing processes: {result['children_cpu_seconds']:.1f} s CPU, "
                         f"peak RSS {result['children_peak_rss_mib']:.0f} MiB)"
-                        if result["children_cpu_seconds"]
+                        if variant == "dlt"
                         else ""
                     )
                     + (f", server {result['server_peak_rss_mib']:.0f} MiB" if "server_peak_rss_mib" in result else "")
