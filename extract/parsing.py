@@ -28,6 +28,9 @@ T = TypeVar("T")
 # Bodies smaller than this are parsed in-process: sending them costs about what parsing does
 # (a daily `compact` Alpha Vantage payload is ~25 kB, a full history ~800 kB).
 MIN_POOL_BYTES = 128 * 1024
+# Starting a parsing process costs about a second (importing pyarrow and dlt): worth it for a
+# large load, not for a backfill batch of a few assets or a handful of symbols.
+MIN_POOL_TASKS = 100
 
 
 def default_processes() -> int:
@@ -57,10 +60,12 @@ class ParsePool:
     `MIN_POOL_BYTES` (the first such call starts the pool), otherwise in the calling thread.
     `function` must be importable by name (a module-level function)."""
 
-    def __init__(self, processes: int) -> None:
-        self.processes = processes
+    def __init__(self, processes: int, tasks: int | None = None) -> None:
+        """`tasks`: how many bodies the caller expects to parse; fewer than `MIN_POOL_TASKS`
+        are parsed in-process."""
+        self.processes = processes if tasks is None or tasks >= MIN_POOL_TASKS else 0
         self._executor: ProcessPoolExecutor | None = None
-        self._broken = processes < 1
+        self._broken = self.processes < 1
         self._lock = threading.Lock()
 
     def __enter__(self) -> ParsePool:

@@ -45,9 +45,8 @@ def alpha_vantage_source(
     client = rest_client(PROVIDER, settings.alpha_vantage_base_url, settings, report, retry_when=is_throttle_body)
     secrets = [settings.alpha_vantage_api_key]
     function = settings.alpha_vantage_function
-    pool = ParsePool(min(settings.parse_processes, settings.workers))  # more would wait for bodies
 
-    def fetch(symbol: str, cursor: dt.date | None) -> pa.Table:
+    def fetch(symbol: str, cursor: dt.date | None, pool: ParsePool) -> pa.Table:
         compact = backfill is None and cursor is not None and (now.date() - cursor).days < COMPACT_REACH_DAYS
         params = {
             "function": function,
@@ -84,12 +83,15 @@ def alpha_vantage_source(
             return dt.date.fromisoformat(cursors[symbol]) if symbol in cursors else None
 
         todo = [symbol for symbol in dict.fromkeys(symbols) if symbol not in finished]
+        # More processes than fetch threads would wait for bodies.
+        pool = ParsePool(min(settings.parse_processes, settings.workers), tasks=len(todo))
         # Several symbols per item: dlt's per-item work (hints validated, schema computed and
         # merged, a writer flush) cost more than the item's rows. The cursors move before
         # their rows are yielded, but state is only saved with the load that holds them.
         batch: list[pa.Table] = []
+        fetched = fetch_each(todo, lambda s: fetch(s, cursor_of(s), pool), report, settings.workers, secrets)
         with pool:
-            for symbol, table in fetch_each(todo, lambda s: fetch(s, cursor_of(s)), report, settings.workers, secrets):
+            for symbol, table in fetched:
                 if table.num_rows:
                     batch.append(table)
                     if sum(t.num_rows for t in batch) >= BATCH_ROWS:

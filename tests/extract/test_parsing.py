@@ -102,3 +102,10 @@ def test_small_bodies_and_zero_processes_parse_in_process(provider_fixtures):
     with ParsePool(1) as lazy:
         assert lazy.run(die_in_a_worker, b"{}", os.getpid()) == "parsed in-process"
         assert lazy._executor is None  # never started for small bodies
+
+
+def test_a_few_tasks_are_not_worth_starting_a_process(monkeypatch):
+    monkeypatch.setattr(parsing, "MIN_POOL_BYTES", 0)
+    with ParsePool(1, tasks=parsing.MIN_POOL_TASKS - 1) as few:
+        assert few.run(die_in_a_worker, b"{}", os.getpid()) == "parsed in-process"
+        assert few._executor is None

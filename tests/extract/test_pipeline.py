@@ -75,6 +75,7 @@ def test_one_failing_asset_does_not_stop_the_others(duckdb_settings, emulator):
 def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator, monkeypatch, in_workers):
     if in_workers:  # every body goes through the parsing processes, however small
         monkeypatch.setattr(parsing, "MIN_POOL_BYTES", 0)
+        monkeypatch.setattr(parsing, "MIN_POOL_TASKS", 0)
         duckdb_settings = duckdb_settings.with_overrides(parse_processes=1)
     extract_provider("alpha_vantage", duckdb_settings)
     before = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
