@@ -10,6 +10,10 @@ errors the project raises pickle with provider, asset, reason and field
 (`extract.errors.ProviderError.__reduce__`); any other exception that would not survive the
 trip comes back as a RuntimeError carrying its type and message. If the pool cannot start or
 breaks (a worker killed), the work is done in-process from then on: the load goes on, slower.
+
+Workers are spawned: as with any multiprocessing, a script that runs an extract must keep its
+top-level code under `if __name__ == "__main__":` (the project's entry points do), since each
+worker imports the script's module. `MARKET_ELT_PARSE_PROCESSES=0` parses in-process.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ class ParsePool:
                     self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
                 except (OSError, ValueError):
                     self._broken = True
-            return self._executor
+            return None if self._broken else self._executor
 
     def run(self, function: Callable[..., T], body: bytes, *args) -> T:
         pool = self._pool() if len(body) >= MIN_POOL_BYTES else None
