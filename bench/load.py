@@ -209,7 +209,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="load into a throwaway Postgres instead of DuckDB")
     parser.add_argument("--variants", nargs="+", choices=["limit", "dlt"], help="default: both")
     parser.add_argument(
-        "--parse-processes", type=int, help="dlt: processes parsing payloads (default: the product's, cores - 1)"
+        "--parse-processes", type=int, help="dlt: processes parsing payloads (default: MARKET_ELT_PARSE_PROCESSES, 0)"
     )
     parser.add_argument("--profile", type=Path, help="py-spy each dlt run into this folder (folded stacks)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")

@@ -11,15 +11,17 @@ errors the project raises pickle with provider, asset, reason and field
 trip comes back as a RuntimeError carrying its type and message. If the pool cannot start or
 breaks (a worker killed), the work is done in-process from then on: the load goes on, slower.
 
-Workers are spawned: as with any multiprocessing, a script that runs an extract must keep its
-top-level code under `if __name__ == "__main__":` (the project's entry points do), since each
-worker imports the script's module. `MARKET_ELT_PARSE_PROCESSES=0` parses in-process.
+Off by default (`Settings.parse_processes = 0`, `MARKET_ELT_PARSE_PROCESSES`): on the 2-core
+bench machine, busy with other work, it moved the parsing off the fetching process but did not
+make the extract faster (docs/performance.md, "Load"). Workers are spawned: as with any
+multiprocessing, a script that runs an extract must keep its top-level code under
+`if __name__ == "__main__":` (the project's entry points do), since each worker imports the
+script's module.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import threading
 from collections.abc import Callable
@@ -35,15 +37,6 @@ MIN_POOL_BYTES = 128 * 1024
 # Starting a parsing process costs about a second (importing pyarrow and dlt): worth it for a
 # large load, not for a backfill batch of a few assets or a handful of symbols.
 MIN_POOL_TASKS = 100
-
-
-def default_processes() -> int:
-    """One parsing process per core left over by the fetching process (none on one core)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(0, cores - 1)
 
 
 def _call(function: Callable[..., T], args: tuple) -> T:

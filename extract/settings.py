@@ -13,8 +13,6 @@ from pathlib import Path
 
 import dlt
 
-from extract.parsing import default_processes
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 ASSETS_CSV = DBT_PROJECT_DIR / "seeds" / "assets.csv"
@@ -87,8 +85,9 @@ class Settings:
     backoff_factor: float = 1.0
     request_timeout: float = 30.0
     workers: int = 4
-    # Processes parsing large payloads beside the fetching one (0: parse in the fetching threads).
-    parse_processes: int = field(default_factory=default_processes)
+    # Processes parsing large payloads beside the fetching one; 0 parses in the fetching threads.
+    # Off by default: not yet shown to win on a 2-core machine (docs/performance.md, "Load").
+    parse_processes: int = 0
     budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None
 
@@ -137,9 +136,7 @@ class Settings:
             backoff_factor=float(_lookup("MARKET_ELT_BACKOFF_FACTOR", "runtime.request_backoff_factor", "1.0")),
             request_timeout=float(_lookup("MARKET_ELT_REQUEST_TIMEOUT", "runtime.request_timeout", "30")),
             workers=int(_lookup("MARKET_ELT_WORKERS", "runtime.workers", "4")),
-            parse_processes=int(
-                _lookup("MARKET_ELT_PARSE_PROCESSES", "runtime.parse_processes", str(default_processes()))
-            ),
+            parse_processes=int(_lookup("MARKET_ELT_PARSE_PROCESSES", "runtime.parse_processes", "0")),
             budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
         )
