@@ -176,7 +176,7 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                     f"  {target:8} {variant:14} n={n:5} run {repeat + 1}: {result['seconds']:7.1f} s, "
                     f"peak RSS {result['peak_rss_mib']:7.0f} MiB, CPU {result['cpu_seconds']:.1f} s"
                     + (
-                        f" (+ parsing processes: {result['children_cpu_seconds']:.1f} s CPU, "
+                        f" (+ child processes: {result['children_cpu_seconds']:.1f} s CPU, "
                         f"peak RSS {result['children_peak_rss_mib']:.0f} MiB)"
                         if variant == "dlt"
                         else ""
