@@ -81,11 +81,15 @@ def _child(queue, function, args) -> None:
         detail, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-3000:]}"
     elapsed = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    # Processes the step started and joined (e.g. the load's parsing processes).
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     queue.put(
         {
             "seconds": elapsed,
             "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            "children_cpu_seconds": children.ru_utime + children.ru_stime,
+            "children_peak_rss_mib": round(children.ru_maxrss / 1024, 1),
             "detail": detail,
             "error": error,
         }
@@ -344,7 +348,20 @@ def py_spy(pid: int, out: Path, seconds: int) -> subprocess.Popen | None:
     if not binary.exists():
         return None
     return subprocess.Popen(
-        [str(binary), "record", "-p", str(pid), "-d", str(seconds), "-f", "raw", "-o", str(out), "--nonblocking"],
+        [
+            str(binary),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+            *os.environ.get("BENCH_PYSPY_ARGS", "").split(),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

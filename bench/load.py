@@ -40,7 +40,14 @@ def _symbols(n: int) -> list[str]:
 
 
 def dlt_load(
-    n: int, urls: dict, workdir: str, target: str, pg_env: dict | None, now_iso: str, profile: str = ""
+    n: int,
+    urls: dict,
+    workdir: str,
+    target: str,
+    pg_env: dict | None,
+    now_iso: str,
+    profile: str = "",
+    parse_processes: int | None = None,
 ) -> dict:
     import os
 
@@ -51,6 +58,8 @@ def dlt_load(
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     profiler = common.py_spy(os.getpid(), Path(profile), 600) if profile else None
     settings = common.settings_for(urls, Path(workdir) / "warehouse.duckdb", target)
+    if parse_processes is not None:
+        settings = settings.with_overrides(parse_processes=parse_processes)
     report = extract_provider("alpha_vantage", settings, now=dt.datetime.fromisoformat(now_iso), assets=_symbols(n))
     trace = pipeline_for("alpha_vantage", settings).last_trace
     steps = {step.step: round((step.finished_at - step.started_at).total_seconds(), 1) for step in trace.steps}
@@ -159,12 +168,19 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                             pg_env,
                             now.isoformat(),
                             str(args.profile / f"{target}-{variant}-{n}.txt") if args.profile else "",
+                            args.parse_processes,
                             pg_datadir=datadir,
                         )
                 runs.append(result)
                 print(
                     f"  {target:8} {variant:14} n={n:5} run {repeat + 1}: {result['seconds']:7.1f} s, "
-                    f"peak RSS {result['peak_rss_mib']:7.0f} MiB"
+                    f"peak RSS {result['peak_rss_mib']:7.0f} MiB, CPU {result['cpu_seconds']:.1f} s"
+                    + (
+                        f" (+ child processes: {result['children_cpu_seconds']:.1f} s CPU, "
+                        f"peak RSS {result['children_peak_rss_mib']:.0f} MiB)"
+                        if variant == "dlt"
+                        else ""
+                    )
                     + (f", server {result['server_peak_rss_mib']:.0f} MiB" if "server_peak_rss_mib" in result else "")
                     + f"  {json.dumps(result['detail'])}",
                     flush=True,
@@ -192,6 +208,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=None, help="runs per variant; the median is reported (default 3)")
     parser.add_argument("--postgres", action="store_true", help="load into a throwaway Postgres instead of DuckDB")
     parser.add_argument("--variants", nargs="+", choices=["limit", "dlt"], help="default: both")
+    parser.add_argument(
+        "--parse-processes", type=int, help="dlt: processes parsing payloads (default: MARKET_ELT_PARSE_PROCESSES, 0)"
+    )
     parser.add_argument("--profile", type=Path, help="py-spy each dlt run into this folder (folded stacks)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()

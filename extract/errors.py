@@ -11,6 +11,11 @@ class ProviderError(Exception):
         where = f"{provider} asset {asset!r}" if asset else provider
         super().__init__(f"{where}: {reason}" + (f" (field {field!r})" if field else ""))
 
+    def __reduce__(self):
+        # Pickled by its fields (payloads are parsed in worker processes, extract/parsing.py):
+        # the default would call __init__ with the message alone.
+        return type(self), (self.provider, self.asset, self.reason, self.field)
+
 
 class PayloadError(ProviderError):
     """The provider answered, but not with the shape the raw schema accepts."""

@@ -115,9 +115,34 @@ def loader_file_format(settings: Settings, provider: str | None = None) -> str:
     return "jsonl" if settings.destination == "duckdb" else "insert_values"
 
 
+def append_first_loads(pipeline: dlt.Pipeline, source) -> list[str]:
+    """Load a merge table whose raw table does not exist yet by appending: there is nothing to
+    merge with, so dlt's delete-insert would only copy every row twice (into a staging table,
+    then into `raw`). Only for resources that declare their keys unique within a load
+    (`deduplicated`), since append skips the merge's dedup too; the next run (a new source)
+    merges again. Whenever the check itself fails, the resource keeps merging (always correct).
+    Returns the tables appended."""
+    unique_merges = {}
+    for resource in source.resources.selected.values():
+        table = resource.compute_table_schema()
+        if table.get("write_disposition") == "merge" and table.get("x-stage-data-deduplicated"):
+            unique_merges[table["name"]] = resource
+    if not unique_merges:
+        return []
+    try:
+        with pipeline.destination_client() as client:
+            absent = [name for name, columns in client.get_storage_tables(list(unique_merges)) if not columns]
+    except Exception:  # noqa: BLE001 - an unreachable warehouse fails the run itself, with its own error
+        return []
+    for name in absent:
+        unique_merges[name].apply_hints(write_disposition="append")
+    return absent
+
+
 def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, settings: Settings) -> None:
     for key, value in DLT_CONFIG.items():  # here, so every caller's run gets them
         dlt.config[key] = value
+    append_first_loads(pipeline, source)
     pipeline.run(source, loader_file_format=loader_file_format(settings, provider))
     normalized = pipeline.last_trace.last_normalize_info
     counts = normalized.row_counts if normalized else {}

@@ -85,6 +85,9 @@ class Settings:
     backoff_factor: float = 1.0
     request_timeout: float = 30.0
     workers: int = 4
+    # Processes parsing large payloads beside the fetching one; 0 parses in the fetching threads.
+    # Off by default: not yet shown to win on a 2-core machine (docs/performance.md, "Load").
+    parse_processes: int = 0
     budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None
 
@@ -133,6 +136,7 @@ class Settings:
             backoff_factor=float(_lookup("MARKET_ELT_BACKOFF_FACTOR", "runtime.request_backoff_factor", "1.0")),
             request_timeout=float(_lookup("MARKET_ELT_REQUEST_TIMEOUT", "runtime.request_timeout", "30")),
             workers=int(_lookup("MARKET_ELT_WORKERS", "runtime.workers", "4")),
+            parse_processes=int(_lookup("MARKET_ELT_PARSE_PROCESSES", "runtime.parse_processes", "0")),
             budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
         )

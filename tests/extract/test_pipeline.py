@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from extract import parsing
 from extract.assets import active_ids, load_assets
 from extract.emulator.server import Fault
 from extract.pipeline import PROVIDERS, extract_provider, pipeline_for
@@ -20,10 +21,11 @@ RAW_KEYS = {
 }
 
 
-def _raw_counts(settings) -> dict[str, tuple[int, int]]:
+def _raw_counts(settings, tables=RAW_KEYS) -> dict[str, tuple[int, int]]:
     """Per raw table: (rows, distinct primary keys)."""
     counts = {}
-    for table, key in RAW_KEYS.items():
+    for table in tables:
+        key = RAW_KEYS[table]
         columns = ", ".join(key)
         sql = f"select count(*), (select count(*) from (select distinct {columns} from raw.{table}) k) from raw.{table}"
         counts[table] = query(settings, sql)[0]
@@ -69,7 +71,12 @@ def test_one_failing_asset_does_not_stop_the_others(duckdb_settings, emulator):
     assert loaded == set(active_ids(load_assets(), "coingecko")) - {"solana"}
 
 
-def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator):
+@pytest.mark.parametrize("in_workers", [False, True], ids=["parsed-in-process", "parsed-in-workers"])
+def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator, monkeypatch, in_workers):
+    if in_workers:  # every body goes through the parsing processes, however small
+        monkeypatch.setattr(parsing, "MIN_POOL_BYTES", 0)
+        monkeypatch.setattr(parsing, "MIN_POOL_TASKS", 0)
+        duckdb_settings = duckdb_settings.with_overrides(parse_processes=1)
     extract_provider("alpha_vantage", duckdb_settings)
     before = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
 
@@ -129,3 +136,57 @@ def test_alpha_vantage_tables_load_in_a_format_the_warehouse_bulk_reads(warehous
         if job.job_file_info.table_name == "alpha_vantage_daily" and job.job_file_info.file_format != "sql"
     }
     assert formats == {file_format}
+
+
+def _load_dispositions(provider: str, settings) -> dict[str, str]:
+    """The write disposition each table of the provider's last load was loaded with."""
+    info = pipeline_for(provider, settings).last_trace.last_load_info
+    return {
+        table["name"]: table["write_disposition"]
+        for package in info.load_packages
+        for table in package.schema.data_tables()
+    }
+
+
+@pytest.mark.parametrize(
+    "warehouse", ["duckdb_settings", pytest.param("postgres_settings", marks=pytest.mark.postgres)]
+)
+def test_a_first_load_appends_and_every_later_load_merges(warehouse, request, tmp_path):
+    """A raw table's first load has nothing to merge with: it is appended (no staging copy);
+    once the table exists, loads merge again and keys stay unique, also when the local
+    pipeline state is gone. Resources that do not declare unique keys always merge."""
+    settings = request.getfixturevalue(warehouse)
+    bars = lambda: _raw_counts(settings, ["alpha_vantage_daily"])["alpha_vantage_daily"]  # noqa: E731
+    symbols = active_ids(load_assets(), "alpha_vantage")
+    extract_provider("alpha_vantage", settings, assets=symbols[:2])
+    assert _load_dispositions("alpha_vantage", settings) == {"alpha_vantage_daily": "append"}
+    staged = "select count(*) from information_schema.tables where table_schema = 'raw_staging'"
+    assert query(settings, staged)[0][0] == 0
+    first = bars()
+
+    report = extract_provider("alpha_vantage", settings)  # the two again (lag window) and the rest
+    assert report.ok and _load_dispositions("alpha_vantage", settings) == {"alpha_vantage_daily": "merge"}
+    rows, keys = bars()
+    assert rows == keys > first[0]
+
+    elsewhere = settings.with_overrides(pipelines_dir=tmp_path / "other-dlt")
+    assert extract_provider("alpha_vantage", elsewhere).ok
+    assert _load_dispositions("alpha_vantage", elsewhere) == {"alpha_vantage_daily": "merge"}
+    assert bars() == (rows, keys)
+
+    extract_provider("fear_greed", settings)
+    assert _load_dispositions("fear_greed", settings) == {"fear_greed_index": "merge"}
+
+
+def test_alpha_vantage_rows_and_cursors_do_not_depend_on_the_batch_size(duckdb_settings, tmp_path, monkeypatch):
+    """Symbols reach dlt several to an item; every size loads the same rows and cursors."""
+    import extract.alpha_vantage as av
+
+    extract_provider("alpha_vantage", duckdb_settings)
+    monkeypatch.setattr(av, "BATCH_ROWS", 1)
+    one_by_one = duckdb_settings.with_overrides(duckdb_path=tmp_path / "one.duckdb", pipelines_dir=tmp_path / "one")
+    extract_provider("alpha_vantage", one_by_one)
+    bars = "select symbol, date, _4_close, _dlt_load_id is not null from raw.alpha_vantage_daily order by 1, 2"
+    assert query(one_by_one, bars) == query(duckdb_settings, bars)
+    state = lambda s: pipeline_for("alpha_vantage", s).state["sources"]["alpha_vantage"]["resources"]  # noqa: E731
+    assert state(one_by_one) == state(duckdb_settings)
