@@ -28,7 +28,7 @@
             "{{ features_written_join_order(ref('int_feature_bars_batched')) }}",
             "{{ features_delete_recomputed(ref('int_feature_bars_batched')) }}",
         ],
-        post_hook=["{{ features_default_join_order() }}"],
+        post_hook=["{{ features_default_join_order() }}", "{{ features_analyze(this) }}"],
     )
 }}
 
