@@ -12,8 +12,9 @@ trip comes back as a RuntimeError carrying its type and message. If the pool can
 breaks (a worker killed), the work is done in-process from then on: the load goes on, slower.
 
 Off by default (`Settings.parse_processes = 0`, `MARKET_ELT_PARSE_PROCESSES`): on the 2-core
-bench machine, busy with other work, it moved the parsing off the fetching process but did not
-make the extract faster (docs/performance.md, "Load"). Workers are spawned: as with any
+bench machine it moved ~30 CPU-s of parsing off the fetching process but made a 2,000-asset
+load only ~5% faster when idle (one run each) and slower when busy: there is no free core
+(docs/performance.md, "Load"). Workers are spawned: as with any
 multiprocessing, a script that runs an extract must keep its top-level code under
 `if __name__ == "__main__":` (the project's entry points do), since each worker imports the
 script's module.

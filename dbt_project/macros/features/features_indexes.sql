@@ -3,14 +3,19 @@
     b-trees for the recursive step's lookups and the incremental run's reads and deletes;
     DuckDB gets none (its zone maps do that job, an ART index only costs time and memory).
 #}
-{% macro features_indexes(columns) -%}
-    {{ return(adapter.dispatch('features_indexes', 'market_elt')(columns)) }}
+{% macro features_indexes() -%}
+    {{ return(adapter.dispatch('features_indexes', 'market_elt')(varargs)) }}
 {%- endmacro %}
 
-{% macro default__features_indexes(columns) -%}
-    {{ return([{'columns': columns}]) }}
+{#- one b-tree per list of columns given -#}
+{% macro default__features_indexes(column_lists) -%}
+    {%- set indexes = [] -%}
+    {%- for columns in column_lists -%}
+        {%- do indexes.append({'columns': columns}) -%}
+    {%- endfor -%}
+    {{ return(indexes) }}
 {%- endmacro %}
 
-{% macro duckdb__features_indexes(columns) -%}
+{% macro duckdb__features_indexes(column_lists) -%}
     {{ return([]) }}
 {%- endmacro %}

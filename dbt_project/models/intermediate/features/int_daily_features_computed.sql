@@ -22,7 +22,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        indexes=features_indexes(['asset_id', 'date']) + features_indexes(['asset_id', 'rn']),
+        indexes=features_indexes(['asset_id', 'date'], ['asset_id', 'rn']),
         pre_hook=[
             "{{ features_session_settings() }}",
             "{{ features_written_join_order(ref('int_feature_bars_batched')) }}",
