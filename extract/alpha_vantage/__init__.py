@@ -17,9 +17,8 @@ import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.json import json as dlt_json
-from dlt.common.normalizers.utils import generate_dlt_ids
 
-from extract.alpha_vantage.helpers import daily_table, is_throttle_body
+from extract.alpha_vantage.helpers import daily_table, is_throttle_body, row_ids, typed_daily_table
 from extract.alpha_vantage.settings import COMPACT_REACH_DAYS, RAW_FIELDS
 from extract.backfill import Backfill
 from extract.fetching import fetch_each
@@ -124,23 +123,33 @@ def payload_table(
     last: dt.date | None = None,
     after: dt.date | None = None,
 ) -> pa.Table:
-    """The rows of a decoded payload this load keeps (a backfill's [first, last], or the days
-    after `after`), with dlt's row ids: added here rather than by dlt's normalize, which would
-    read and rewrite every parquet file to add them."""
-    table = daily_table(payload, symbol, function)
+    """The rows of a decoded payload this load keeps (see `kept_rows`)."""
+    return kept_rows(daily_table(payload, symbol, function), first, last, after)
+
+
+def body_table(body: bytes, symbol: str, function: str, *keep: dt.date | None) -> pa.Table | None:
+    """`payload_table` of an HTTP-200 body (in a fetching thread or a parsing process): a
+    well-formed series by the typed decoder, anything else decoded and classified by
+    `daily_table`; None when orjson refuses the body, for the caller's lenient decoder."""
+    table = typed_daily_table(body, symbol, function)
+    if table is None:
+        try:
+            payload = dlt_json.loadb(body)
+        except ValueError:
+            return None
+        table = daily_table(payload, symbol, function)
+    return kept_rows(table, *keep)
+
+
+def kept_rows(
+    table: pa.Table, first: dt.date | None = None, last: dt.date | None = None, after: dt.date | None = None
+) -> pa.Table:
+    """The rows this load keeps (a backfill's [first, last], or the days after `after`), with
+    dlt's row ids: added here rather than by dlt's normalize, which would read and rewrite
+    every parquet file to add them."""
     dates = table["date"]
     if first is not None:
         table = table.filter(pc.and_(pc.greater_equal(dates, first), pc.less_equal(dates, last)))
     elif after is not None:
         table = table.filter(pc.greater(dates, after))
-    return table.append_column(DLT_ID, pa.array(generate_dlt_ids(table.num_rows), pa.string()))
-
-
-def body_table(body: bytes, symbol: str, function: str, *keep: dt.date | None) -> pa.Table | None:
-    """`payload_table` of an HTTP-200 body, run in a parsing process; None when orjson refuses
-    the body, for the caller's lenient decoder."""
-    try:
-        payload = dlt_json.loadb(body)
-    except ValueError:
-        return None
-    return payload_table(payload, symbol, function, *keep)
+    return table.append_column(DLT_ID, row_ids(table.num_rows))

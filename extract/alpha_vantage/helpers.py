@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import array
+import base64
 import datetime as dt
+import functools
+import operator
 import re
+import secrets
+from collections.abc import Callable
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 from requests import Response
@@ -81,28 +88,88 @@ def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
         raise PayloadError(PROVIDER, symbol, "missing or not an object", SERIES_KEY)
     if not isinstance(meta, dict) or not isinstance(meta.get("3. Last Refreshed"), str):
         raise PayloadError(PROVIDER, symbol, "missing", "Meta Data.3. Last Refreshed")
-    fields = ADJUSTED_FIELDS if function == "TIME_SERIES_DAILY_ADJUSTED" else DAILY_FIELDS
+    fields = _fields(function)
     try:
-        dates = pc.cast(pa.array(list(series), pa.string()), pa.date32())
         values = pa.array(list(series.values()), pa.struct([(name, pa.string()) for name in fields]))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _first_bad_row(series, symbol, fields, str(exc)) from None
-    columns = [values.field(name) for name in fields]
-    numeric = [pc.fill_null(pc.match_substring_regex(column, NUMBER.pattern), False) for column in columns]
-    if values.null_count or not all(pc.all(ok).as_py() for ok in numeric):
-        raise _first_bad_row(series, symbol, fields, "not a numeric string")
-    rows = len(series)
-    sent = dict(zip(fields, columns, strict=True))
+    table = None
+    if not values.null_count:
+        sent = {name: values.field(name) for name in fields}
+        table = _series_table(symbol, function, meta["3. Last Refreshed"], list(series), sent)
+    if table is None:
+        raise _first_bad_row(series, symbol, fields, "not a date or not a numeric string")
+    return table
+
+
+def typed_daily_table(body: bytes, symbol: str, function: str) -> pa.Table | None:
+    """`daily_table` of an HTTP-200 body holding a well-formed series, decoded by msgspec
+    straight into typed objects (each field must be a JSON string): about half the work of
+    decoding into dicts and converting those. None for any other body (notices, errors, a
+    bad day or value, not JSON): `daily_table` on the decoded body classifies it or names the
+    day and field, so both paths give the same table or the same error."""
+    decoder, getters = _typed_decoder(function)
+    try:
+        payload = decoder.decode(body)
+    except msgspec.DecodeError:  # also raised for a value of the wrong type
+        return None
+    if payload.error_message is not None:
+        return None
+    bars = list(payload.series.values())
+    sent = {name: pa.array(list(map(get, bars)), pa.string()) for name, get in getters.items()}
+    return _series_table(symbol, function, payload.meta.last_refreshed, list(payload.series), sent)
+
+
+def _fields(function: str) -> tuple[str, ...]:
+    return ADJUSTED_FIELDS if function == "TIME_SERIES_DAILY_ADJUSTED" else DAILY_FIELDS
+
+
+@functools.cache
+def _typed_decoder(function: str) -> tuple[msgspec.json.Decoder, dict[str, Callable]]:
+    """The msgspec decoder of a series body for `function`, and a getter per field."""
+    names = {f"field_{i}": name for i, name in enumerate(_fields(function))}
+    day = msgspec.defstruct("Day", [(attr, str) for attr in names], rename=names, gc=False)
+    meta = msgspec.defstruct("Meta", [("last_refreshed", str)], rename={"last_refreshed": "3. Last Refreshed"})
+    body = msgspec.defstruct(
+        "Body",
+        [("meta", meta), ("series", dict[str, day]), ("error_message", str | None, None)],
+        rename={"meta": "Meta Data", "series": SERIES_KEY, "error_message": "Error Message"},
+    )
+    return msgspec.json.Decoder(body), {name: operator.attrgetter(attr) for attr, name in names.items()}
+
+
+def _series_table(
+    symbol: str, function: str, last_refreshed: str, days: list, sent: dict[str, pa.Array]
+) -> pa.Table | None:
+    """The raw table of one symbol's days and the fields as sent, or None when a date or a
+    value fails the column checks (the caller then names the first bad one)."""
+    try:
+        dates = pc.cast(pa.array(days, pa.string()), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    values = pa.chunked_array(list(sent.values()), pa.string())  # one kernel call for all fields
+    if values.null_count or not pc.all(pc.match_substring_regex(values, NUMBER.pattern)).as_py():
+        return None
+    rows = len(days)
     return pa.Table.from_arrays(
         [
             pa.repeat(symbol, rows),
             dates,
             pa.repeat(function, rows),
-            pa.repeat(meta["3. Last Refreshed"], rows),
+            pa.repeat(last_refreshed, rows),
             *[sent.get(name, pa.nulls(rows, pa.string())) for name in RAW_FIELDS],
         ],
         schema=SCHEMA,
     )
+
+
+def row_ids(rows: int) -> pa.Array:
+    """`rows` random row ids for dlt's `_dlt_id`: like dlt's own (base64 of random bytes), but
+    built in two C calls instead of a Python string per row (1 ms per full history). 12 bytes
+    each (dlt's default is 10), so the base64 of all of them splits into 16-character ids."""
+    data = base64.b64encode(secrets.token_bytes(12 * rows))
+    offsets = array.array("i", range(0, 16 * rows + 1, 16))
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _first_bad_row(series: dict, symbol: str, fields: tuple[str, ...], arrow_reason: str) -> PayloadError:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import requests
 
-from extract.alpha_vantage.helpers import daily_table, is_throttle_body
+from extract.alpha_vantage import body_table
+from extract.alpha_vantage.helpers import daily_table, is_throttle_body, row_ids, typed_daily_table
 from extract.errors import PayloadError, PlanError, ProviderError
 
 
@@ -90,3 +92,74 @@ def test_every_bad_value_shape_names_the_day_and_field(provider_fixtures, day, c
         daily_table(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
     assert (caught.value.asset, caught.value.field) == ("IBM", field)
     assert words in str(caught.value)
+    # The body as fetched: the typed decoder refuses it, and the same error comes back.
+    body = json.dumps(payload).encode()
+    assert typed_daily_table(body, "IBM", "TIME_SERIES_DAILY_ADJUSTED") is None
+    with pytest.raises(PayloadError) as from_body:
+        body_table(body, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+    assert str(from_body.value) == str(caught.value) and from_body.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("name", "function"),
+    [
+        ("time_series_daily_adjusted_AAPL_compact_100rows_2021-07-23.json", "TIME_SERIES_DAILY_ADJUSTED"),
+        ("time_series_daily_adjusted_TSLA_compact_100rows_2021-07-23.json", "TIME_SERIES_DAILY_ADJUSTED"),
+        ("time_series_daily_MSFT_compact_TRUNCATED_3rows_2018-05-10T13-58.json", "TIME_SERIES_DAILY"),
+    ],
+)
+def test_the_typed_decoder_builds_the_same_table_from_the_real_bodies(provider_fixtures, name, function):
+    body = (provider_fixtures / "alpha_vantage" / name).read_bytes()
+    typed = typed_daily_table(body, "X", function)
+    assert typed is not None and typed.num_rows >= 3
+    assert typed.equals(daily_table(json.loads(body), "X", function))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # Extra fields in a day are ignored by both paths; a repeated date keeps its last value.
+        (lambda p: p["Time Series (Daily)"]["2020-05-07"].update({"9. note": 1}), "table"),
+        (lambda p: p.update({"Note": "Thank you for using Alpha Vantage!"}), "table"),
+        (lambda p: p.update({"Error Message": "Invalid API call."}), ProviderError),
+        (lambda p: p["Meta Data"].pop("3. Last Refreshed"), PayloadError),
+        (lambda p: p["Time Series (Daily)"].update({"2020-05-07": None}), PayloadError),
+        (lambda p: p.update({"Time Series (Daily)": []}), PayloadError),
+    ],
+)
+def test_both_decoders_agree_on_unusual_bodies(provider_fixtures, change, expected):
+    payload = _load(provider_fixtures, "time_series_daily_adjusted_IBM_full_TRUNCATED_2rows_2020-05-08.json")
+    change(payload)
+    body = json.dumps(payload).encode()
+    if expected == "table":
+        assert typed_daily_table(body, "IBM", "TIME_SERIES_DAILY_ADJUSTED").equals(
+            daily_table(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+        )
+        return
+    assert typed_daily_table(body, "IBM", "TIME_SERIES_DAILY_ADJUSTED") is None
+    with pytest.raises(expected) as general:
+        daily_table(payload, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+    with pytest.raises(expected) as from_body:
+        body_table(body, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+    assert str(from_body.value) == str(general.value)
+
+
+def test_a_repeated_date_keeps_its_last_value_in_both_paths():
+    day = (
+        '{"1. open": "%s", "2. high": "2", "3. low": "1", "4. close": "1.5", "5. adjusted close": "1.5", '
+        '"6. volume": "10", "7. dividend amount": "0.0000", "8. split coefficient": "1.0"}'
+    )
+    body = (
+        '{"Meta Data": {"3. Last Refreshed": "2020-05-08"}, "Time Series (Daily)": '
+        f'{{"2020-05-08": {day % "1.1"}, "2020-05-08": {day % "1.2"}}}}}'
+    ).encode()
+    typed = typed_daily_table(body, "IBM", "TIME_SERIES_DAILY_ADJUSTED")
+    assert typed["1. open"].to_pylist() == ["1.2"]
+    assert typed.equals(daily_table(json.loads(body), "IBM", "TIME_SERIES_DAILY_ADJUSTED"))
+
+
+def test_row_ids_are_unique_random_base64_strings():
+    ids = row_ids(10_000).to_pylist()
+    assert len(set(ids)) == 10_000 and {len(i) for i in ids} == {16}
+    assert all(re.fullmatch(r"[A-Za-z0-9+/]{16}", i) for i in ids)
+    assert row_ids(0).to_pylist() == [] and set(row_ids(3).to_pylist()).isdisjoint(ids)
