@@ -46,11 +46,14 @@ def fetch_each(
     pending_assets = list(assets)
     progress = _progress(f"{report.provider}", len(pending_assets))
     exhausted: str | None = None
+    # Twice as many submitted as running: while this thread hands results to dlt (which
+    # writes them), the workers start the next ones instead of waiting for it.
+    queued = max(1, workers) * 2
     with progress, ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=report.provider) as pool:
         running: dict[Future, str] = {}
         queue = iter(pending_assets)
         while True:
-            while exhausted is None and len(running) < max(1, workers):
+            while exhausted is None and len(running) < queued:
                 asset = next(queue, None)
                 if asset is None:
                     break
