@@ -206,6 +206,7 @@ def _serve(payloads: str | None, n_equities: int, days: int, now_iso: str, confi
     market = GeneratedMarket.generated(n_equities=n_equities, days=days, now=now)
     emulator = PayloadDirEmulator(Path(payloads or "/nonexistent"), market=market, config=EmulatorConfig(**config))
     emulator.start()
+    serving_from = time.process_time()
     queue.put(emulator.base_urls())
     stop.wait()
     queue.put(
@@ -215,13 +216,15 @@ def _serve(payloads: str | None, n_equities: int, days: int, now_iso: str, confi
             "throttled": sum(emulator.throttled.values()),
             "throttled_at": list(emulator.throttled_at),
             "times": [r.at for r in emulator.requests],
+            # What serving cost, on the same cores as the measured process.
+            "cpu_seconds": round(time.process_time() - serving_from, 1),
         }
     )
     emulator.stop()
 
 
 class EmulatorProcess:
-    """`with EmulatorProcess(payloads, n, days) as urls:`; `.stats` after exit (requests, 429s)."""
+    """`with EmulatorProcess(payloads, n, days) as urls:`; `.stats` after exit (requests, 429s, CPU seconds)."""
 
     def __init__(self, payloads: Path | None, n_equities: int, days: int, now: dt.datetime, **config) -> None:
         context = multiprocessing.get_context("spawn")

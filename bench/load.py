@@ -158,7 +158,8 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                     else:
                         result = common.measure(duckdb_limit, n, str(payloads), str(workdir))
                 else:
-                    with common.EmulatorProcess(payloads, n, args.days, now) as urls:
+                    emulator = common.EmulatorProcess(payloads, n, args.days, now)
+                    with emulator as urls:
                         result = common.measure(
                             dlt_load,
                             n,
@@ -171,6 +172,7 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                             args.parse_processes,
                             pg_datadir=datadir,
                         )
+                    result["emulator_cpu_seconds"] = emulator.stats["cpu_seconds"]
                 runs.append(result)
                 print(
                     f"  {target:8} {variant:14} n={n:5} run {repeat + 1}: {result['seconds']:7.1f} s, "
@@ -178,6 +180,7 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                     + (
                         f" (+ child processes: {result['children_cpu_seconds']:.1f} s CPU, "
                         f"peak RSS {result['children_peak_rss_mib']:.0f} MiB)"
+                        + f", emulator {result['emulator_cpu_seconds']:.1f} s CPU"
                         if variant == "dlt"
                         else ""
                     )
