@@ -173,7 +173,8 @@ def payload_dir(n_equities: int, days: int, now: dt.datetime | None = None) -> P
     from extract.emulator.universe import equity_symbol
 
     now = now or bench_now()
-    directory = WORKDIR / f"payloads-{days}d-{now.date().isoformat()}"
+    # "indented": served as Alpha Vantage writes them (earlier caches held compact JSON).
+    directory = WORKDIR / f"payloads-{days}d-{now.date().isoformat()}-indented"
     symbols = [equity_symbol(i) for i in range(1, n_equities + 1)]
     missing = [s for s in symbols if not (directory / f"{s}.json").is_file()]
     if missing:

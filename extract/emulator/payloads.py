@@ -8,6 +8,7 @@ string fields newest first, Alternative.me's string values and epoch-second time
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from extract.calendars import last_completed_session
 from extract.emulator.market import (
@@ -21,6 +22,10 @@ from extract.emulator.market import (
 )
 
 UTC = dt.UTC
+# Alpha Vantage pretty-prints its JSON with a 4-space indent (the recorded cassette in
+# shared/fixtures/providers is exactly that, byte for byte); CoinGecko and Alternative.me
+# answer compactly.
+INDENT = {"alpha_vantage": 4}
 DAY = dt.timedelta(days=1)
 # Real history has holes: the recorded 2025 response has no entry for 2024-10-26.
 FEAR_GREED_MISSING_DAYS = frozenset({dt.date(2024, 10, 26)})
@@ -230,3 +235,8 @@ def fear_greed(market: SyntheticMarket, limit: int, date_format: str, now: dt.da
         next_midnight = dt.datetime.combine(today + DAY, dt.time(), UTC)
         data[0]["time_until_update"] = str(int((next_midnight - now).total_seconds()))
     return {"name": "Fear and Greed Index", "data": data, "metadata": {"error": None}}
+
+
+def encode(provider: str, body: object) -> bytes:
+    """A JSON body as the provider writes it on the wire."""
+    return json.dumps(body, indent=INDENT.get(provider)).encode()

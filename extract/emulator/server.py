@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import re
 import threading
 import time
@@ -328,7 +327,7 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 status, extra, body = emulator.respond(parts.path, query, headers)
                 if fault:
                     status, extra = fault.status if fault.status != 200 else status, {**extra, **fault.headers}
-            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            raw = body if isinstance(body, bytes) else payloads.encode(provider, body)
             if fault and fault.truncate:
                 raw = raw[: len(raw) // 2]
             emulator.requests.append(RequestRecord(provider, parts.path, status, time.time()))

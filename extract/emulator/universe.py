@@ -15,7 +15,6 @@ benchmark measures the client and the load, not payload rendering in the emulato
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import time
 from pathlib import Path
@@ -95,7 +94,7 @@ def _coin_profile(coin: str) -> CoinProfile:
 
 def av_payload_bytes(market: GeneratedMarket, symbol: str, now: dt.datetime, outputsize: str = "full") -> bytes:
     body = payloads.av_daily(symbol, market.equity(symbol), AV_FUNCTION, outputsize, now)
-    return json.dumps(body).encode()
+    return payloads.encode("alpha_vantage", body)
 
 
 def write_av_payloads(market: GeneratedMarket, directory: Path, now: dt.datetime, symbols=None) -> list[Path]:

@@ -124,6 +124,20 @@ def test_alpha_vantage_adjusted_series_matches_the_recorded_shape(emulator, prov
     assert all(isinstance(v, str) for values in series.values() for v in values.values())
 
 
+def test_alpha_vantage_bodies_are_pretty_printed_like_the_real_ones(emulator, provider_fixtures):
+    """The recorded premium-endpoint answer is a real body byte for byte: a 4-space indent."""
+    recorded = (
+        provider_fixtures / "alpha_vantage/information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json"
+    ).read_text()
+    assert recorded == json.dumps(json.loads(recorded), indent=4)
+    url = f"{emulator.base_urls()['alpha_vantage']}/query"
+    for symbol in ("AAPL", "NOPE"):  # a series, an `Error Message`
+        served = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol=symbol, apikey="k")
+        assert served.text == json.dumps(served.json(), indent=4)
+    coins = _get(f"{emulator.base_urls()['coingecko']}/coins/markets", vs_currency="usd")
+    assert coins.text == json.dumps(coins.json())  # CoinGecko answers compactly
+
+
 def test_alpha_vantage_plain_daily_matches_the_recorded_shape(emulator, provider_fixtures):
     recorded = json.loads(
         (provider_fixtures / "alpha_vantage/time_series_daily_IBM_full_TRUNCATED_2rows_2020-05-08.json").read_text()
