@@ -78,6 +78,12 @@ def test_a_non_numeric_price_names_the_symbol_and_field(provider_fixtures):
         ("2020-05-07", {"6. volume": None}, "2020-05-07: expected a numeric string, got None", "6. volume"),
         ("2020-05-07", {"2. high": 135.5}, "2020-05-07: expected a numeric string, got 135.5", "2. high"),
         ("2020-05-07", {"1. open": "1e"}, "2020-05-07: expected a numeric string, got '1e'", "1. open"),
+        # The column check joins a field's values with this character: a value holding it.
+        ("2020-05-07", {"3. low": "1\x1f2"}, "2020-05-07: expected a numeric string, got '1\\x1f2'", "3. low"),
+        ("2020-05-07", {"4. close": "\u0661\u0662"}, "expected a numeric string, got '\u0661\u0662'", "4. close"),
+        ("2020-05-07", {"4. close": "12\n"}, "2020-05-07: expected a numeric string, got '12\\n'", "4. close"),
+        ("2020-05-07", {"4. close": ""}, "2020-05-07: expected a numeric string, got ''", "4. close"),
+        ("2020-05-07", {"7. dividend amount": ["0"]}, "expected a numeric string, got ['0']", "7. dividend amount"),
         ("2020-05-07", "n/a", "2020-05-07: expected an object", "Time Series (Daily)"),
         ("2020-5-7", {}, "not a date: '2020-5-7'", "Time Series (Daily)"),
     ],
