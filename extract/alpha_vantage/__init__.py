@@ -5,8 +5,9 @@ in dbt from the dividend and split columns). Each symbol keeps its own cursor: i
 and backfills ask for `outputsize=full`; daily runs ask for `compact` (the latest 100
 sessions) and keep rows from the cursor minus the lag.
 
-The resource yields one Arrow table per symbol, so dlt writes it without per-row work:
-parquet files on DuckDB, CSV for COPY on Postgres (docs/performance.md, "Load").
+Bodies become Arrow tables without a Python object per row (`helpers.typed_daily_table`), and
+the resource yields them ~50k rows at a time, so dlt writes them without per-row work: parquet
+files on DuckDB, CSV for COPY on Postgres (docs/performance.md, "Load").
 """
 
 from __future__ import annotations
