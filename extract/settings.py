@@ -86,7 +86,7 @@ class Settings:
     request_timeout: float = 30.0
     workers: int = 4
     # Processes parsing large payloads beside the fetching one; 0 parses in the fetching threads.
-    # Off by default: ~5% faster on an idle 2-core machine, slower on a busy one (docs/performance.md, "Load").
+    # Off by default: no measured gain on the 2-core bench machine (extract/parsing.py, docs/performance.md).
     parse_processes: int = 0
     budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None

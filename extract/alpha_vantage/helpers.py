@@ -98,7 +98,8 @@ def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
         joined = [SEPARATOR.join(map(operator.itemgetter(name), days)) for name in fields]
     except (KeyError, TypeError):  # a day without the field, not an object, or a non-string value
         joined = None
-    table = _series_table(symbol, function, meta["3. Last Refreshed"], list(series), joined) if joined else None
+    last_refreshed = meta["3. Last Refreshed"]
+    table = None if joined is None else _series_table(symbol, function, last_refreshed, list(series), joined)
     if table is None:
         raise _first_bad_row(series, symbol, fields)
     return table
