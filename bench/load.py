@@ -47,7 +47,6 @@ def dlt_load(
     pg_env: dict | None,
     now_iso: str,
     profile: str = "",
-    parse_processes: int | None = None,
 ) -> dict:
     import os
 
@@ -58,8 +57,6 @@ def dlt_load(
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     profiler = common.py_spy(os.getpid(), Path(profile), 600) if profile else None
     settings = common.settings_for(urls, Path(workdir) / "warehouse.duckdb", target)
-    if parse_processes is not None:
-        settings = settings.with_overrides(parse_processes=parse_processes)
     report = extract_provider("alpha_vantage", settings, now=dt.datetime.fromisoformat(now_iso), assets=_symbols(n))
     trace = pipeline_for("alpha_vantage", settings).last_trace
     steps = {step.step: round((step.finished_at - step.started_at).total_seconds(), 1) for step in trace.steps}
@@ -169,7 +166,6 @@ def run_scale(n: int, args, cluster) -> list[dict]:
                             pg_env,
                             now.isoformat(),
                             str(args.profile / f"{target}-{variant}-{n}.txt") if args.profile else "",
-                            args.parse_processes,
                             pg_datadir=datadir,
                         )
                     result["emulator_cpu_seconds"] = emulator.stats["cpu_seconds"]
@@ -211,9 +207,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=None, help="runs per variant; the median is reported (default 3)")
     parser.add_argument("--postgres", action="store_true", help="load into a throwaway Postgres instead of DuckDB")
     parser.add_argument("--variants", nargs="+", choices=["limit", "dlt"], help="default: both")
-    parser.add_argument(
-        "--parse-processes", type=int, help="dlt: processes parsing payloads (default: MARKET_ELT_PARSE_PROCESSES, 0)"
-    )
     parser.add_argument("--profile", type=Path, help="py-spy each dlt run into this folder (folded stacks)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()

@@ -52,16 +52,3 @@ def _parse_bool(value: str) -> bool:
     if normalized not in ("true", "false", "1", "0"):
         raise ValueError(f"is_active must be true or false, got {value!r}")
     return normalized in ("true", "1")
-
-
-def active_ids(assets: list[Asset], provider: str) -> list[str]:
-    """The provider-side identifiers of the active assets one provider serves."""
-    if provider == "coingecko":
-        return [a.coingecko_id for a in assets if a.is_active and a.asset_type == "crypto" and a.coingecko_id]
-    if provider == "alpha_vantage":
-        return [
-            a.alpha_vantage_symbol
-            for a in assets
-            if a.is_active and a.asset_type == "equity" and a.alpha_vantage_symbol
-        ]
-    raise ValueError(f"unknown provider {provider!r}")

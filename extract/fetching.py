@@ -3,7 +3,9 @@
 Each asset is fetched whole (all its windows, validated) in a worker thread; results come back
 to the caller's thread, which hands them to dlt and moves the asset's cursor, so dlt state is
 only touched from the resource's own thread. When the day budget runs out, no new asset
-starts: the ones not fetched are reported as deferred and their cursors stay put.
+starts: the ones not fetched are reported as deferred and their cursors stay put. A
+configuration error (no key, a key of another plan) stops the provider the same way, reported
+once instead of once per asset.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from extract.errors import ProviderError, redact
-from extract.ratelimit import BudgetExhaustedError
+from extract.errors import ConfigurationError, ProviderError, redact
+from extract.ledger import BudgetExhaustedError
 from extract.report import ProviderReport
 
 T = TypeVar("T")
@@ -45,7 +47,7 @@ def fetch_each(
     """Yield (asset, result) as fetches complete; failures and deferrals go to the report."""
     pending_assets = list(assets)
     progress = _progress(f"{report.provider}", len(pending_assets))
-    exhausted: str | None = None
+    exhausted: str | None = None  # why no new asset starts (day budget spent, configuration)
     # Twice as many submitted as running: while this thread hands results to dlt (which
     # writes them), the workers start the next ones instead of waiting for it.
     queued = max(1, workers) * 2
@@ -53,6 +55,8 @@ def fetch_each(
         running: dict[Future, str] = {}
         queue = iter(pending_assets)
         while True:
+            if report.blocked:
+                exhausted = exhausted or "not fetched: configuration error"
             while exhausted is None and len(running) < queued:
                 asset = next(queue, None)
                 if asset is None:
@@ -67,8 +71,12 @@ def fetch_each(
                 try:
                     result = future.result()
                 except BudgetExhaustedError as exc:
-                    exhausted = str(exc)
-                    report.defer(asset, exhausted)
+                    reason = redact(str(exc), secrets)
+                    exhausted = exhausted or reason
+                    report.defer(asset, reason)
+                except ConfigurationError as exc:
+                    exhausted = "not fetched: configuration error"
+                    report.block(ConfigurationError(exc.provider, None, redact(exc.reason, secrets)), [asset])
                 except ProviderError as exc:
                     report.fail(asset, redact(str(exc), secrets))
                 except Exception as exc:  # noqa: BLE001 - one asset's failure never stops the others

@@ -4,16 +4,20 @@ dlt's session retries 429 (honouring Retry-After), 5xx, timeouts and connection 
 exponential backoff; `retry_when` adds provider-specific cases such as Alpha Vantage's
 HTTP-200 throttling bodies. Every attempt first takes a call from the provider's budget, and
 every response is counted on the provider's report. One budget per provider and run: a
-backfill's batches share theirs (`provider_budget`), so its window and day count carry over.
+backfill's batches share theirs (`provider_budget`), so its windows carry over; day and month
+counts are shared with every other run through the ledger (`extract.ledger`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Callable
 
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client import RESTClient
 
+from extract.ledger import Ledger, account_name, postgres_ledger, sqlite_ledger
 from extract.ratelimit import BudgetedAdapter, RateBudget
 from extract.report import ProviderReport
 from extract.settings import Settings
@@ -22,11 +26,33 @@ MAX_ATTEMPTS = 5
 MAX_RETRY_DELAY_SECONDS = 120
 
 
-def provider_budget(provider: str, settings: Settings) -> RateBudget:
-    """A fresh call budget for a provider, as configured (or its plan's default)."""
-    per_minute, per_day = settings.budget(provider)
-    window = settings.budgets.get(provider, {}).get("window_seconds", 60.0)
-    return RateBudget(provider, per_minute, per_day, window_seconds=window)
+def provider_budget(
+    provider: str, settings: Settings, now: dt.datetime, plan_limits: dict[str, int | None], base_url: str
+) -> RateBudget:
+    """A fresh call budget for a provider's plan (`plan_limits`) as the user may have changed it.
+    Its day and month belong to the run's `now` (a run counts against the day it started on)."""
+    limits = settings.budget_limits(provider, plan_limits)
+    started = time.monotonic()
+    return RateBudget(
+        provider,
+        per_second=limits["per_second"],
+        per_minute=limits["per_minute"],
+        per_day=limits["per_day"],
+        per_month=limits["per_month"],
+        window_seconds=limits["window_seconds"],
+        ledger=ledger_for(settings),
+        account=account_name(provider, base_url),
+        wall_clock=lambda: now + dt.timedelta(seconds=time.monotonic() - started),
+    )
+
+
+def ledger_for(settings: Settings) -> Ledger:
+    """The warehouse's call ledger: `ops.call_ledger` on Postgres, a SQLite file beside dlt's state otherwise."""
+    if settings.destination == "postgres":
+        import psycopg2
+
+        return postgres_ledger(lambda: psycopg2.connect(**settings.postgres.connect_kwargs()))
+    return sqlite_ledger(settings.dlt_dir / "call_ledger.sqlite3")
 
 
 def rest_client(
@@ -36,10 +62,12 @@ def rest_client(
     report: ProviderReport,
     headers: dict[str, str] | None = None,
     retry_when: Callable | None = None,
-    budget: RateBudget | None = None,
+    classify: Callable | None = None,
+    *,
+    budget: RateBudget,
 ) -> RESTClient:
-    """A metered client; `budget` shares one provider budget between clients (default: its own)."""
-    budget = budget or provider_budget(provider, settings)
+    """A client metered by `budget` (shared by all of a provider's clients in a run). `retry_when`
+    adds retry conditions to dlt's; `classify` tells the budget which answers are throttling."""
     session = Client(
         request_timeout=settings.request_timeout,
         request_max_attempts=MAX_ATTEMPTS,
@@ -49,8 +77,9 @@ def rest_client(
         retry_condition=[retry_when] if retry_when else None,
         raise_for_status=False,
     ).session
-    throttled = (lambda response: retry_when(response, None)) if retry_when else (lambda response: False)
-    adapter = BudgetedAdapter(budget, is_throttled=throttled, pool_maxsize=max(10, settings.workers * 2))
+    adapter = BudgetedAdapter(
+        budget, classify=classify or (lambda response: None), pool_maxsize=max(10, settings.workers * 2)
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.hooks["response"].append(report.count_call)

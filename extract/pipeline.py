@@ -10,44 +10,32 @@ one backfill share one call budget, and a batch is sized from it (`backfill_batc
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from extract.alpha_vantage import alpha_vantage_source
-from extract.assets import active_ids, load_assets
+from extract.assets import load_assets
 from extract.backfill import Backfill
-from extract.coingecko import coingecko_source
-from extract.coingecko.helpers import chart_windows
-from extract.fear_greed import ASSET as FEAR_GREED_ASSET
-from extract.fear_greed import fear_greed_source
-from extract.http import provider_budget
 from extract.ratelimit import RateBudget
+from extract.registry import provider as provider_spec
 from extract.report import ProviderReport
 from extract.settings import Settings
 
-PROVIDERS = ("coingecko", "alpha_vantage", "fear_greed")
 RAW_DATASET = "raw"
-# The resource whose state remembers which assets a backfill finished.
-BACKFILL_RESOURCE = {
-    "coingecko": "coingecko_market_chart",
-    "alpha_vantage": "alpha_vantage_daily",
-    "fear_greed": "fear_greed_index",
-}
 
 
 def destination(settings: Settings):
     """The dlt destination for the configured warehouse (DuckDB file or Postgres via libpq vars)."""
     if settings.destination == "postgres":
+        pg = settings.postgres
         return dlt.destinations.postgres(
             credentials={
-                "host": os.environ.get("PGHOST", "localhost"),
-                "port": int(os.environ.get("PGPORT", "5432")),
-                "username": os.environ.get("PGUSER", "postgres"),
+                "host": pg.host,
+                "port": pg.port,
+                "username": pg.user,
                 # dlt requires a password even where the server trusts the connection.
-                "password": os.environ.get("PGPASSWORD") or "unused",
-                "database": os.environ.get("PGDATABASE", "postgres"),
+                "password": pg.password or "unused",
+                "database": pg.dbname,
             }
         )
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,10 +47,9 @@ def destination(settings: Settings):
 
 
 def pipeline_for(provider: str, settings: Settings) -> dlt.Pipeline:
-    pipelines_dir = settings.pipelines_dir or settings.duckdb_path.parent / "dlt"
     return dlt.pipeline(
         pipeline_name=f"market_elt_{provider}",
-        pipelines_dir=str(pipelines_dir),
+        pipelines_dir=str(settings.dlt_dir),
         destination=destination(settings),
         dataset_name=RAW_DATASET,
     )
@@ -70,32 +57,9 @@ def pipeline_for(provider: str, settings: Settings) -> dlt.Pipeline:
 
 def provider_assets(provider: str) -> list[str]:
     """The active assets a provider serves, by the provider's own ids."""
-    if provider == "fear_greed":
-        return [FEAR_GREED_ASSET]
-    if provider not in PROVIDERS:
-        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}")
-    return active_ids(load_assets(), provider)
+    return provider_spec(provider).asset_ids(load_assets())
 
 
-def build_source(
-    provider: str,
-    assets: list[str],
-    settings: Settings,
-    report: ProviderReport,
-    now: dt.datetime,
-    backfill: Backfill | None = None,
-    budget: RateBudget | None = None,
-):
-    """The provider's dlt source; `budget` shares one call budget between sources (default: its own)."""
-    if provider == "coingecko":
-        return coingecko_source(assets, settings, report, now, backfill, budget=budget)
-    if provider == "alpha_vantage":
-        return alpha_vantage_source(assets, settings, report, now, backfill, budget=budget)
-    return fear_greed_source(settings, report, now, backfill, budget=budget)
-
-
-# Providers whose resources yield Arrow tables.
-ARROW_PROVIDERS = ("alpha_vantage",)
 DLT_CONFIG = {
     # Arrow tables carry the same dlt columns as dict rows; dlt adds neither to Arrow by default.
     # `_dlt_load_id` (what staging reads as `load_id`) is added by dlt while extracting; the
@@ -112,13 +76,13 @@ DLT_CONFIG = {
 }
 
 
-def loader_file_format(settings: Settings, provider: str | None = None) -> str:
+def loader_file_format(settings: Settings, arrow: bool = False) -> str:
     """Arrow tables go to the warehouse in a format it bulk-reads, written by dlt straight from
     the tables: parquet on DuckDB, CSV for COPY on Postgres. Dict rows on DuckDB: dlt's JSONL
     files, read by DuckDB's own reader (~1.8x faster end to end than the default INSERT
     statements); on Postgres INSERT statements. Always explicit: dlt keeps the format given to
     a table's earlier runs as a hint, and a row format would turn tables back into rows."""
-    if provider in ARROW_PROVIDERS:
+    if arrow:
         return "parquet" if settings.destination == "duckdb" else "csv"
     return "jsonl" if settings.destination == "duckdb" else "insert_values"
 
@@ -151,7 +115,7 @@ def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, 
     for key, value in DLT_CONFIG.items():  # here, so every caller's run gets them
         dlt.config[key] = value
     append_first_loads(pipeline, source)
-    pipeline.run(source, loader_file_format=loader_file_format(settings, provider))
+    pipeline.run(source, loader_file_format=loader_file_format(settings, provider_spec(provider).arrow))
     normalized = pipeline.last_trace.last_normalize_info
     counts = normalized.row_counts if normalized else {}
     report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
@@ -163,10 +127,13 @@ def extract_provider(
     """The daily extract of one provider (default: its active assets). Per-asset failures are
     recorded on the report; only a failure to load at all raises."""
     now = now or dt.datetime.now(dt.UTC)
+    spec = provider_spec(provider)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
     assets = provider_assets(provider) if assets is None else assets
-    _run(pipeline, provider, build_source(provider, assets, settings, report, now), report, settings)
+    budget = spec.budget(settings, now)
+    _run(pipeline, provider, spec.source(assets, settings, report, now, None, budget), report, settings)
+    report.record_budget(budget.usage())
     report.finished = dt.datetime.now(dt.UTC)
     return report
 
@@ -175,7 +142,9 @@ def finished_assets(pipeline: dlt.Pipeline, provider: str, backfill: Backfill) -
     """Assets a previous (possibly interrupted) run of this backfill finished and loaded."""
     pipeline.sync_destination()
     resources = pipeline.state.get("sources", {}).get(provider, {}).get("resources", {})
-    return set(resources.get(BACKFILL_RESOURCE[provider], {}).get("backfills", {}).get(backfill.job_id, []))
+    return set(
+        resources.get(provider_spec(provider).backfill_resource, {}).get("backfills", {}).get(backfill.job_id, [])
+    )
 
 
 # A backfill batch is one dlt run (extract, normalize, load), and no call is made while it
@@ -183,14 +152,6 @@ def finished_assets(pipeline: dlt.Pipeline, provider: str, backfill: Backfill) -
 # runs to a few per minute, so the budget sets the pace, and a crash loses at most that much.
 BATCH_BUDGET_SECONDS = 15.0
 MAX_BATCH_ASSETS = 1000
-
-
-def calls_per_asset(provider: str, backfill: Backfill, now: dt.datetime) -> int:
-    """Calls one asset of a backfill takes: CoinGecko's hourly chart comes in windows of a few
-    months (at most this many: a public key's range is clamped); the others take one."""
-    if provider == "coingecko":
-        return max(1, sum(1 for _ in chart_windows(backfill.start, backfill.end_time(now))))
-    return 1
 
 
 def backfill_batch_size(budget: RateBudget, workers: int, calls_per_asset: int = 1) -> int:
@@ -218,20 +179,22 @@ def backfill_provider(
     this invocation takes on (the rest are left for the next one). `batch_size` overrides
     `backfill_batch_size` (assets per dlt load)."""
     now = now or dt.datetime.now(dt.UTC)
+    spec = provider_spec(provider)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
     wanted = assets or provider_assets(provider)
     done = finished_assets(pipeline, provider, backfill)
     todo = [asset for asset in wanted if asset not in done][:limit]
     report.skipped = len(wanted) - len(todo)
-    budget = provider_budget(provider, settings)  # one window and day count across the batches
-    batch_size = batch_size or backfill_batch_size(budget, settings.workers, calls_per_asset(provider, backfill, now))
+    budget = spec.budget(settings, now)  # one set of windows across the batches
+    batch_size = batch_size or backfill_batch_size(budget, settings.workers, spec.calls_per_asset(backfill, now))
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        source = build_source(provider, batch, settings, report, now, backfill, budget=budget)
-        _run(pipeline, provider, source, report, settings)
+        _run(pipeline, provider, spec.source(batch, settings, report, now, backfill, budget), report, settings)
         if report.deferred:
-            report.deferred.update({asset: "day budget exhausted" for asset in todo[start + batch_size :]})
+            reason = next(iter(report.deferred.values()))
+            report.deferred.update({asset: reason for asset in todo[start + batch_size :]})
             break
+    report.record_budget(budget.usage())
     report.finished = dt.datetime.now(dt.UTC)
     return report

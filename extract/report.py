@@ -6,6 +6,9 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
+# A monthly quota this far used is worth a warning (CoinGecko's call credits).
+QUOTA_WARNING_SHARE = 0.8
+
 
 @dataclass
 class ProviderReport:
@@ -18,6 +21,14 @@ class ProviderReport:
     skipped: int = 0  # already finished by an earlier run of the same backfill
     failures: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, str] = field(default_factory=dict)
+    # What limited an asset without failing it (e.g. "daily history limited by the free plan ...").
+    notes: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    # A configuration error that stopped every call (no key, a key of another plan).
+    blocked: str | None = None
+    plan: str | None = None
+    # {period: (calls used today / this month by every run, quota or None, provider said spent)}
+    budget: dict[str, tuple[int, int | None, bool]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_call(self, *_args, **_kwargs) -> None:
@@ -38,18 +49,61 @@ class ProviderReport:
         with self._lock:
             self.deferred[asset] = reason
 
+    def note(self, asset: str, text: str) -> None:
+        with self._lock:
+            self.notes[asset] = text
+
+    def warn(self, text: str) -> None:
+        with self._lock:
+            if text not in self.warnings:
+                self.warnings.append(text)
+
+    def block(self, error: Exception, not_fetched: list[str]) -> None:
+        """A configuration error: one failure for the provider, its assets not fetched."""
+        with self._lock:
+            if self.blocked is None:
+                self.blocked = str(error)
+                self.failures["(configuration)"] = str(error)
+            for asset in not_fetched:
+                self.deferred.setdefault(asset, "not fetched: configuration error")
+
+    def record_budget(self, usage: dict[str, tuple[int, int | None, bool]]) -> None:
+        self.budget = usage
+        calls, quota, _ = usage.get("month", (0, None, False))
+        if quota and calls >= QUOTA_WARNING_SHARE * quota:
+            self.warn(f"{self.provider}: {calls:,} of this month's {quota:,} calls used ({calls / quota:.0%})")
+
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def budget_line(self) -> str:
+        parts = []
+        for period, (calls, quota, spent) in self.budget.items():
+            if spent:
+                parts.append(f"{period}: spent (the provider said so)")
+            elif quota is not None:
+                parts.append(f"{period}: {max(0, quota - calls):,} of {quota:,} calls left")
+        return "; ".join(parts)
 
     def summary_line(self) -> str:
         line = (
             f"{self.provider}: {self.calls} calls, {self.rows} rows, "
             f"{self.assets_ok} assets ok, {len(self.failures)} failed"
         )
+        if self.plan:
+            line += f", plan {self.plan}"
         if self.skipped:
             line += f", {self.skipped} already done"
         if self.deferred:
             reason = next(iter(self.deferred.values()))
             line += f", {len(self.deferred)} deferred ({reason}): {', '.join(sorted(self.deferred))}"
-        return line + "".join(f"\n  - {asset}: {reason}" for asset, reason in sorted(self.failures.items()))
+        if self.budget_line():
+            line += f"; budget {self.budget_line()}"
+        details = [f"\n  - {asset}: {reason}" for asset, reason in sorted(self.failures.items())]
+        by_note: dict[str, list[str]] = {}
+        for asset, text in self.notes.items():
+            by_note.setdefault(text, []).append(asset)
+        details += [f"\n  note: {text}: {', '.join(sorted(assets))}" for text, assets in by_note.items()]
+        details += [f"\n  warning: {text}" for text in self.warnings]
+        return line + "".join(details)

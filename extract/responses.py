@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from dlt.common.json import json as dlt_json
 from requests import Response
 
-from extract.errors import PayloadError, PlanError, ProviderError
+from extract.errors import PayloadError, ProviderError
 
 
 def error_text(body: object) -> str:
@@ -24,16 +25,21 @@ def error_text(body: object) -> str:
     return str(body)[:300]
 
 
-def json_body(response: Response, provider: str, asset: str | None, plan_codes: tuple[int, ...] = ()) -> object:
-    """The decoded body of a successful response; otherwise raise with the provider's own reason."""
+def json_body(
+    response: Response,
+    provider: str,
+    asset: str | None,
+    classify_error: Callable[[int | None, int, str], ProviderError | None] | None = None,
+) -> object:
+    """The decoded body of a successful response; otherwise raise with the provider's own reason.
+    `classify_error(error_code, http_status, message)` turns what a provider's codes mean into
+    the error to raise (a plan refusal, a configuration error); None means a plain failure."""
     body = _decode(response)
     if response.status_code != 200:
         reason = error_text(body) if body is not None else response.text.strip()[:300]
         message = f"HTTP {response.status_code} from {response.request.path_url.split('?')[0]}: {reason}"
-        code = _error_code(body)
-        if code in plan_codes or response.status_code == 402:
-            raise PlanError(provider, asset, message)
-        raise ProviderError(provider, asset, message)
+        error = classify_error(_error_code(body), response.status_code, message) if classify_error else None
+        raise error or ProviderError(provider, asset, message)
     if body is None:
         raise PayloadError(provider, asset, f"invalid or truncated JSON ({len(response.content)} bytes)")
     return body

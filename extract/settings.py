@@ -17,24 +17,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 ASSETS_CSV = DBT_PROJECT_DIR / "seeds" / "assets.csv"
 
-COINGECKO_PLANS = ("public", "demo", "pro")
-COINGECKO_BASE_URLS = {
-    "public": "https://api.coingecko.com/api/v3",
-    "demo": "https://api.coingecko.com/api/v3",
-    "pro": "https://pro-api.coingecko.com/api/v3",
-}
-ALPHA_VANTAGE_BASE_URL = "https://www.alphavantage.co"
-FEAR_GREED_BASE_URL = "https://api.alternative.me"
-
-# Default call budgets (per minute, per day), from the providers' published limits.
-DEFAULT_BUDGETS = {
-    ("coingecko", "public"): (10, None),
-    ("coingecko", "demo"): (30, 330),  # 10k calls a month
-    ("coingecko", "pro"): (500, None),
-    ("alpha_vantage", "TIME_SERIES_DAILY"): (5, 25),  # free key
-    ("alpha_vantage", "TIME_SERIES_DAILY_ADJUSTED"): (75, None),  # the smallest premium plan
-    ("fear_greed", None): (60, None),
-}
+# Environment prefixes of the budget overrides, per provider.
+BUDGET_PREFIXES = {"coingecko": "COINGECKO", "alpha_vantage": "ALPHAVANTAGE", "fear_greed": "FEAR_GREED"}
+BUDGET_WINDOWS = ("second", "minute", "day", "month")
+# A provider's budget with every limit lifted (the offline emulator, benchmarks).
+NO_LIMITS = {f"per_{window}": None for window in BUDGET_WINDOWS}
 
 # Telemetry and update checks must never reach the network (see README, "Privacy").
 QUIET_ENVIRONMENT = {
@@ -68,28 +55,74 @@ def _lookup(env_name: str | None, dlt_key: str, default: str | None = None) -> s
 
 
 @dataclass(frozen=True)
+class PostgresSettings:
+    """The Postgres warehouse, from the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
+    PGDATABASE): dlt, dbt (profiles.yml), the ledger and the CLI's queries all connect with these."""
+
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "postgres"
+    password: str | None = field(default=None, repr=False)
+    dbname: str = "postgres"
+
+    @classmethod
+    def from_env(cls) -> PostgresSettings:
+        return cls(
+            host=os.environ.get("PGHOST") or "localhost",
+            port=int(os.environ.get("PGPORT") or 5432),
+            user=os.environ.get("PGUSER") or "postgres",
+            password=os.environ.get("PGPASSWORD") or None,
+            dbname=os.environ.get("PGDATABASE") or "postgres",
+        )
+
+    def connect_kwargs(self) -> dict[str, object]:
+        """Keyword arguments of psycopg2.connect."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.dbname,
+        }
+
+    def environ(self) -> dict[str, str]:
+        """The libpq variables, for dbt's profiles.yml."""
+        return {
+            "PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": self.user,
+            "PGPASSWORD": self.password or "", "PGDATABASE": self.dbname,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved configuration for one run. `repr` hides the API keys."""
 
     duckdb_path: Path
     dbt_target: str = "dev"
     coingecko_plan: str = "public"
-    coingecko_base_url: str = COINGECKO_BASE_URLS["public"]
+    # Base URLs: None means the provider's own (for CoinGecko, its plan's host).
+    coingecko_base_url: str | None = None
     coingecko_api_key: str | None = field(default=None, repr=False)
-    alpha_vantage_base_url: str = ALPHA_VANTAGE_BASE_URL
+    # Why this CoinGecko plan (a key without COINGECKO_PLAN is taken as demo, and the run says so).
+    coingecko_plan_note: str | None = None
+    alpha_vantage_base_url: str | None = None
     alpha_vantage_api_key: str | None = field(default=None, repr=False)
-    alpha_vantage_function: str = "TIME_SERIES_DAILY_ADJUSTED"
-    fear_greed_base_url: str = FEAR_GREED_BASE_URL
+    # None: learned from the provider's answers and remembered (extract/alpha_vantage).
+    alpha_vantage_plan: str | None = None
+    fear_greed_base_url: str | None = None
     history_days: int = 365
     lag_days: int = 3
     backoff_factor: float = 1.0
     request_timeout: float = 30.0
     workers: int = 4
-    # Processes parsing large payloads beside the fetching one; 0 parses in the fetching threads.
-    # Off by default: no measured gain on the 2-core bench machine (extract/parsing.py, docs/performance.md).
-    parse_processes: int = 0
     budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None
+    postgres: PostgresSettings = field(default_factory=PostgresSettings.from_env)
+
+    @property
+    def dlt_dir(self) -> Path:
+        """Where dlt keeps pipeline state (and the call ledger beside it, on DuckDB)."""
+        return self.pipelines_dir or self.duckdb_path.parent / "dlt"
 
     @property
     def destination(self) -> str:
@@ -99,47 +132,59 @@ class Settings:
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
-    def budget(self, provider: str) -> tuple[int | None, int | None]:
-        """(calls per minute, calls per day) for a provider; configured or the plan's default."""
-        plan = {"coingecko": self.coingecko_plan, "alpha_vantage": self.alpha_vantage_function}.get(provider)
-        per_minute, per_day = DEFAULT_BUDGETS.get((provider, plan), (None, None))
-        configured = self.budgets.get(provider, {})
-        return configured.get("per_minute", per_minute), configured.get("per_day", per_day)
+    def budget_limits(self, provider: str, plan_limits: dict[str, int | None]) -> dict[str, float | int | None]:
+        """A provider's call limits: its plan's (`plan_limits`, from the provider's settings),
+        then whatever the user set."""
+        defaults = {"per_second": None, "per_minute": None, "per_day": None, "per_month": None, "window_seconds": 60.0}
+        return defaults | plan_limits | self.budgets.get(provider, {})
 
     @classmethod
     def from_env(cls) -> Settings:
-        plan = (_lookup("COINGECKO_PLAN", "sources.coingecko.plan", "public") or "public").lower()
-        if plan not in COINGECKO_PLANS:
-            raise ValueError(f"COINGECKO_PLAN must be one of {', '.join(COINGECKO_PLANS)}, got {plan!r}")
+        # Imported here: the provider packages import this module.
+        from extract.alpha_vantage.settings import PLANS as AV_PLANS
+        from extract.coingecko.settings import PLANS as CG_PLANS
+
+        key = _lookup("COINGECKO_API_KEY", "sources.coingecko.api_key")
+        plan = _lookup("COINGECKO_PLAN", "sources.coingecko.plan")
+        note = None
+        if plan is None:
+            plan = "demo" if key else "public"
+            if key:
+                note = "COINGECKO_API_KEY is set without COINGECKO_PLAN: taken as a demo key (set COINGECKO_PLAN)"
+        plan = plan.lower()
+        if plan not in CG_PLANS:
+            raise ValueError(f"COINGECKO_PLAN must be one of {', '.join(CG_PLANS)}, got {plan!r}")
+        if plan != "public" and not key:
+            raise ValueError(f"COINGECKO_PLAN={plan} needs COINGECKO_API_KEY")
+        av_plan = _lookup("ALPHAVANTAGE_PLAN", "sources.alpha_vantage.plan")
+        if av_plan is not None and av_plan.lower() not in AV_PLANS:
+            raise ValueError(f"ALPHAVANTAGE_PLAN must be one of {', '.join(AV_PLANS)} (or unset), got {av_plan!r}")
         duckdb_path = Path(_lookup("DUCKDB_PATH", "destination.duckdb.path", "data/warehouse.duckdb"))
         pipelines_dir = _lookup("DLT_DATA_DIR", "runtime.pipelines_dir")
         return cls(
             duckdb_path=duckdb_path.expanduser().resolve(),
             dbt_target=_lookup("DBT_TARGET", "runtime.dbt_target", "dev"),
             coingecko_plan=plan,
-            coingecko_base_url=_lookup(
-                "SOURCES__COINGECKO__BASE_URL", "sources.coingecko.base_url", COINGECKO_BASE_URLS[plan]
-            ).rstrip("/"),
-            coingecko_api_key=_lookup("COINGECKO_API_KEY", "sources.coingecko.api_key"),
-            alpha_vantage_base_url=_lookup(
-                "SOURCES__ALPHA_VANTAGE__BASE_URL", "sources.alpha_vantage.base_url", ALPHA_VANTAGE_BASE_URL
-            ).rstrip("/"),
+            coingecko_base_url=_base_url("SOURCES__COINGECKO__BASE_URL", "sources.coingecko.base_url"),
+            coingecko_api_key=key,
+            coingecko_plan_note=note,
+            alpha_vantage_base_url=_base_url("SOURCES__ALPHA_VANTAGE__BASE_URL", "sources.alpha_vantage.base_url"),
             alpha_vantage_api_key=_lookup("ALPHAVANTAGE_API_KEY", "sources.alpha_vantage.api_key"),
-            alpha_vantage_function=_lookup(
-                "ALPHAVANTAGE_FUNCTION", "sources.alpha_vantage.function", "TIME_SERIES_DAILY_ADJUSTED"
-            ),
-            fear_greed_base_url=_lookup(
-                "SOURCES__FEAR_GREED__BASE_URL", "sources.fear_greed.base_url", FEAR_GREED_BASE_URL
-            ).rstrip("/"),
+            alpha_vantage_plan=av_plan.lower() if av_plan else None,
+            fear_greed_base_url=_base_url("SOURCES__FEAR_GREED__BASE_URL", "sources.fear_greed.base_url"),
             history_days=int(_lookup("MARKET_ELT_HISTORY_DAYS", "runtime.history_days", "365")),
             lag_days=int(_lookup("MARKET_ELT_LAG_DAYS", "runtime.lag_days", "3")),
             backoff_factor=float(_lookup("MARKET_ELT_BACKOFF_FACTOR", "runtime.request_backoff_factor", "1.0")),
             request_timeout=float(_lookup("MARKET_ELT_REQUEST_TIMEOUT", "runtime.request_timeout", "30")),
             workers=int(_lookup("MARKET_ELT_WORKERS", "runtime.workers", "4")),
-            parse_processes=int(_lookup("MARKET_ELT_PARSE_PROCESSES", "runtime.parse_processes", "0")),
             budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
         )
+
+
+def _base_url(env_name: str, dlt_key: str) -> str | None:
+    value = _lookup(env_name, dlt_key)
+    return value.rstrip("/") if value else None
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -148,11 +193,11 @@ def _optional_int(value: str | None) -> int | None:
 
 def _configured_budgets() -> dict[str, dict[str, int | None]]:
     """Budgets set by the user, e.g. COINGECKO_CALLS_PER_MINUTE=30, ALPHAVANTAGE_CALLS_PER_DAY=25,
-    FEAR_GREED_CALLS_PER_MINUTE (or `calls_per_minute` under [sources.<provider>] in config.toml).
-    `unlimited` lifts a limit; anything unset keeps the plan's default."""
+    COINGECKO_CALLS_PER_MONTH, ALPHAVANTAGE_CALLS_PER_SECOND (or `calls_per_minute` under
+    [sources.<provider>] in config.toml). `unlimited` lifts a limit; anything unset keeps the plan's."""
     budgets: dict[str, dict[str, int | None]] = {}
-    for provider, env in (("coingecko", "COINGECKO"), ("alpha_vantage", "ALPHAVANTAGE"), ("fear_greed", "FEAR_GREED")):
-        for window in ("minute", "day"):
+    for provider, env in BUDGET_PREFIXES.items():
+        for window in BUDGET_WINDOWS:
             value = _lookup(f"{env}_CALLS_PER_{window.upper()}", f"sources.{provider}.calls_per_{window}")
             if value is not None:
                 budgets.setdefault(provider, {})[f"per_{window}"] = _optional_int(value)

@@ -23,14 +23,15 @@ def backfill(
     limit: int | None = None,
     offline: bool = False,
     transform: bool = True,
+    offline_plans: dict[str, str] | None = None,
 ) -> RunSummary:
     """Backfill [start, end] for `assets` (default: every active asset of the provider).
     Rerunning the same range after a crash or Ctrl-C skips the assets already finished."""
     summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     window = Backfill(start, end)
-    with provider_settings(Settings.from_env(), offline) as settings:
+    with provider_settings(Settings.from_env(), offline, offline_plans) as settings:
         state = backfill_task(provider, settings, window, assets, limit, return_state=True)
         collect(summary, provider, state)
     if transform:
-        run_transform(settings, summary)
+        run_transform(settings, summary, [provider])
     return finish(settings, summary, "backfill", started)

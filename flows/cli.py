@@ -11,6 +11,17 @@ from pathlib import Path
 from extract.settings import quiet_environment
 
 PROVIDER_CHOICES = ("coingecko", "alpha_vantage", "fear_greed")
+AV_PLANS = ("free", "premium")
+CG_PLANS = ("public", "demo", "basic", "pro")
+
+
+def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--av-plan", choices=AV_PLANS, default="free", help="the Alpha Vantage plan the emulator plays (default free)"
+    )
+    parser.add_argument(
+        "--cg-plan", choices=CG_PLANS, default="public", help="the CoinGecko plan the emulator plays (default public)"
+    )
 
 
 def _add_provider_options(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +29,11 @@ def _add_provider_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--providers", nargs="+", choices=PROVIDER_CHOICES, metavar="PROVIDER", help="only these providers"
     )
+    _add_plan_options(parser)
+
+
+def _plans(args: argparse.Namespace) -> dict[str, str]:
+    return {"alpha_vantage": args.av_plan, "coingecko": args.cg_plan}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--assets", nargs="+", metavar="ID", help="provider ids (coingecko ids or symbols)")
     backfill.add_argument("--limit", type=int, help="take on at most N unfinished assets in this invocation")
     backfill.add_argument("--offline", action="store_true", help="serve the provider from the bundled emulator")
+    _add_plan_options(backfill)
     backfill.add_argument("--no-transform", action="store_true", help="skip dbt after loading")
     commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
     export = commands.add_parser("export", help="write marts to Parquet partitioned by symbol/year/month")
@@ -55,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run prefect.yaml's schedules in this process until Ctrl-C (no worker needed)")
     emulator = commands.add_parser("emulator", help="serve the provider emulator until Ctrl-C (analysts' sandbox)")
     emulator.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    _add_plan_options(emulator)
     return parser
 
 
@@ -62,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_environment()
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
-        return _serve_emulator(args.port)
+        return _serve_emulator(args.port, args.av_plan, args.cg_plan)
     if args.command in ("export", "chart", "docs", "serve", "status"):
         return _operations(args)
     # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them.
@@ -75,9 +93,17 @@ def main(argv: list[str] | None = None) -> int:
             daily(providers=[], transform=True)
         elif args.command == "backfill":
             end = args.end or dt.datetime.now(dt.UTC).date()
-            backfill(args.provider, args.start, end, args.assets, args.limit, args.offline, not args.no_transform)
+            backfill(
+                args.provider, args.start, end, args.assets, args.limit, args.offline, not args.no_transform,
+                offline_plans=_plans(args),
+            )  # fmt: skip
         else:
-            daily(offline=args.offline, providers=args.providers, transform=args.command == "run")
+            daily(
+                offline=args.offline,
+                providers=args.providers,
+                transform=args.command == "run",
+                offline_plans=_plans(args),
+            )
     except RunFailedError:
         return 1
     return 0
@@ -120,12 +146,18 @@ def _operations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_emulator(port: int) -> int:
-    from extract.emulator.server import Emulator
+def _serve_emulator(port: int, av_plan: str, cg_plan: str) -> int:
+    from extract.emulator.server import Emulator, EmulatorConfig
+    from flows.offline import COINGECKO_KEYS, OFFLINE_ALPHA_VANTAGE_KEY
 
-    with Emulator(port=port) as emulator:
-        print("Provider emulator listening. Point market-elt at it with:")
-        for name, value in emulator.environ().items():
+    with Emulator(port=port, config=EmulatorConfig(alpha_vantage_plan=av_plan)) as emulator:
+        print(
+            f"Provider emulator listening (Alpha Vantage {av_plan} plan, CoinGecko {cg_plan}). Point market-elt at it:"
+        )
+        variables = {**emulator.environ(cg_plan), "ALPHAVANTAGE_API_KEY": OFFLINE_ALPHA_VANTAGE_KEY}
+        if COINGECKO_KEYS[cg_plan]:
+            variables |= {"COINGECKO_PLAN": cg_plan, "COINGECKO_API_KEY": COINGECKO_KEYS[cg_plan]}
+        for name, value in variables.items():
             print(f"  export {name}={value}")
         try:
             while True:

@@ -12,7 +12,7 @@ import datetime as dt
 from prefect import flow, get_run_logger
 
 from extract.calendars import NEW_YORK, is_nyse_session, nyse_holidays
-from extract.pipeline import PROVIDERS
+from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.offline import provider_settings
 from flows.summary import RunSummary
@@ -28,11 +28,13 @@ def daily(
     transform: bool = True,
     skip_closed_nyse_days: bool = False,
     as_of: dt.date | None = None,
+    offline_plans: dict[str, str] | None = None,
 ) -> RunSummary:
     """Extract -> dbt seed/run/test -> publish. `offline` serves every provider from the
-    emulator. With `skip_closed_nyse_days` (the equities schedule), equity providers are
-    skipped when New York's `as_of` day (default: today) is not an NYSE session, and a run
-    left with nothing to do ends cleanly without touching the warehouse."""
+    emulator, playing `offline_plans` (e.g. {"alpha_vantage": "premium", "coingecko": "demo"}).
+    With `skip_closed_nyse_days` (the equities schedule), equity providers are skipped when New
+    York's `as_of` day (default: today) is not an NYSE session, and a run left with nothing to
+    do ends cleanly without touching the warehouse."""
     summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     providers = list(PROVIDERS if providers is None else providers)
     day = as_of or dt.datetime.now(NEW_YORK).date()
@@ -43,9 +45,9 @@ def daily(
         get_run_logger().info(f"NYSE closed on {day} ({closed}): skipping {', '.join(skipped) or 'nothing'}")
         if not providers:
             return summary
-    with provider_settings(Settings.from_env(), offline) as settings:
+    with provider_settings(Settings.from_env(), offline, offline_plans) as settings:
         for provider in providers:
             collect(summary, provider, extract(provider, settings, return_state=True))
     if transform:
-        run_transform(settings, summary)
+        run_transform(settings, summary, providers or None)
     return finish(settings, summary, "daily", started)

@@ -127,7 +127,7 @@ def _warehouse_as_duckdb(settings: Settings, marts: Sequence[str]) -> Iterator[d
     """A DuckDB connection in which `assets` and the marts are queryable by their names."""
     if settings.destination == "postgres":
         with duckdb.connect() as connection:
-            _load_from_postgres(connection, ["assets", *marts])
+            _load_from_postgres(settings, connection, ["assets", *marts])
             yield connection
         return
     if not settings.duckdb_path.exists():
@@ -138,9 +138,10 @@ def _warehouse_as_duckdb(settings: Settings, marts: Sequence[str]) -> Iterator[d
         yield connection
 
 
-def _load_from_postgres(connection: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
+def _load_from_postgres(settings: Settings, connection: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
     """Copy the existing ones among `tables` from Postgres into in-memory DuckDB tables."""
-    with contextlib.closing(postgres_connection()) as pg, pg.cursor() as cursor, tempfile.TemporaryDirectory() as tmp:
+    pg_connection = postgres_connection(settings)
+    with contextlib.closing(pg_connection) as pg, pg.cursor() as cursor, tempfile.TemporaryDirectory() as tmp:
         pg.set_client_encoding("UTF8")
         cursor.execute("set time zone 'UTC'")
         cursor.execute(EXISTING_TABLES_SQL)

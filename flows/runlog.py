@@ -28,6 +28,9 @@ COLUMNS = {
     "assets_failed": {"data_type": "bigint"},
     "assets_deferred": {"data_type": "bigint"},
     "failures": {"data_type": "text", "nullable": True},
+    "plan": {"data_type": "text", "nullable": True},
+    # What limited the run without failing it: per-asset notes and warnings (JSON).
+    "notes": {"data_type": "text", "nullable": True},
     "dbt_pass": {"data_type": "bigint"},
     "dbt_warn": {"data_type": "bigint"},
     "dbt_error": {"data_type": "bigint"},
@@ -70,18 +73,25 @@ def run_log_rows(summary: RunSummary, flow: str, run_id: str, started: dt.dateti
             "assets_failed": len(report.failures),
             "assets_deferred": len(report.deferred),
             "failures": json.dumps(report.failures) if report.failures else None,
+            "plan": report.plan,
+            "notes": _notes(report),
         }
         for report in summary.providers
     ]
     empty = {"provider": None, "calls": 0, "rows_loaded": 0, "assets_ok": 0, "assets_failed": 0, "assets_deferred": 0}
-    return rows or [{**shared, **empty, "failures": None}]
+    return rows or [{**shared, **empty, "failures": None, "plan": None, "notes": None}]
+
+
+def _notes(report) -> str | None:
+    """Per-asset notes and the warnings (under "warnings") as JSON, or None."""
+    notes = {**report.notes, **({"warnings": report.warnings} if report.warnings else {})}
+    return json.dumps(notes) if notes else None
 
 
 def record_run(settings: Settings, summary: RunSummary, flow: str, started: dt.datetime, run_id: str | None) -> None:
-    pipelines_dir = settings.pipelines_dir or settings.duckdb_path.parent / "dlt"
     pipeline = dlt.pipeline(
         pipeline_name="market_elt_ops",
-        pipelines_dir=str(pipelines_dir),
+        pipelines_dir=str(settings.dlt_dir),
         destination=destination(settings),
         dataset_name=OPS_DATASET,
     )

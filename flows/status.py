@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from extract.calendars import last_completed_session
+from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.warehouse import columns_and_rows
 
@@ -32,19 +33,14 @@ group by a.symbol, a.asset_type
 order by a.symbol
 """
 RUNS_SQL = """
-select run_id, flow, provider, started_at, finished_at, status, run_status, calls, rows_loaded, assets_failed,
-    assets_deferred, failures, dbt_pass, dbt_warn, dbt_error, errors
+select run_id, flow, provider, started_at, finished_at, status, run_status, plan, calls, rows_loaded, assets_failed,
+    assets_deferred, failures, notes, dbt_pass, dbt_warn, dbt_error, errors
 from ops.run_log
 order by finished_at desc, provider
 limit {limit}
 """
 # A dlt load id is the Unix time of the load: the newest one among a table's rows is when
 # that provider's data last landed (a run that loaded nothing does not count).
-FRESHNESS_TABLES = {
-    "coingecko": "raw.coingecko_market_chart",
-    "alpha_vantage": "raw.alpha_vantage_daily",
-    "fear_greed": "raw.fear_greed_index",
-}
 FRESHNESS_SQL = "select max(to_timestamp(cast(_dlt_load_id as double precision))) from {table}"
 
 
@@ -74,19 +70,23 @@ def collect_status(settings: Settings, now: dt.datetime | None = None, runs: int
             for row in last_bars
             if row["last_date"] is None or row["last_date"] < expected_last_date(row["asset_type"], now)
         ]
+    provider_sections = {
+        title: _records(settings, sql) for spec in PROVIDERS.values() for title, sql in spec.status_queries.items()
+    }
     return {
         "as_of": now,
         "latest_by_asset_type": latest,
         "missing_last_expected_bar": missing,
         "last_runs": _records(settings, RUNS_SQL.format(limit=int(runs))),
         "freshness": _freshness(settings),
+        "providers": {title: rows for title, rows in provider_sections.items() if isinstance(rows, list) and rows},
     }
 
 
 def _freshness(settings: Settings) -> list[dict]:
     freshness = []
-    for source, table in FRESHNESS_TABLES.items():
-        rows = _records(settings, FRESHNESS_SQL.format(table=table))
+    for source, spec in PROVIDERS.items():
+        rows = _records(settings, FRESHNESS_SQL.format(table=f"raw.{spec.raw_tables[0]}"))
         if isinstance(rows, list) and rows and next(iter(rows[0].values())) is not None:
             freshness.append({"source": source, "last_load": next(iter(rows[0].values()))})
     return freshness
@@ -97,7 +97,17 @@ def as_json(status: dict) -> str:
 
 
 # The run log has more columns than a terminal: people get these, --json gets all.
-RUN_COLUMNS = ("finished_at", "flow", "provider", "status", "run_status", "calls", "rows_loaded", "assets_failed")
+RUN_COLUMNS = (
+    "finished_at",
+    "flow",
+    "provider",
+    "plan",
+    "status",
+    "run_status",
+    "calls",
+    "rows_loaded",
+    "assets_failed",
+)
 
 
 def render(status: dict, console: Console | None = None) -> None:
@@ -109,8 +119,9 @@ def render(status: dict, console: Console | None = None) -> None:
         ("Freshness (last successful load per source)", "freshness"),
         ("Last runs", "last_runs"),
     )
+    sections += tuple((title, ("providers", title)) for title in status.get("providers", {}))
     for title, key in sections:
-        rows = status[key]
+        rows = status["providers"][key[1]] if isinstance(key, tuple) else status[key]
         if isinstance(rows, str) or not rows:
             console.print(f"\n[bold]{title}[/bold]: {rows or 'none'}")
             continue
@@ -123,5 +134,5 @@ def render(status: dict, console: Console | None = None) -> None:
         console.print(table)
         if key == "last_runs":
             for row in rows:
-                for line in filter(None, [row.get("failures"), row.get("errors")]):
+                for line in filter(None, [row.get("failures"), row.get("notes"), row.get("errors")]):
                     console.print(f"  {row['provider'] or 'run'}: {line}")

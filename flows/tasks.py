@@ -9,12 +9,13 @@ from prefect.cache_policies import NO_CACHE
 
 from extract.backfill import Backfill
 from extract.pipeline import backfill_provider, extract_provider
+from extract.registry import PROVIDERS
 from extract.report import ProviderReport
 from extract.settings import Settings
 from flows.dbt import DbtSummary, invoke_dbt
 from flows.runlog import record_run
 from flows.summary import RunSummary
-from flows.warehouse import marts_summary
+from flows.warehouse import marts_summary, table_exists
 
 
 # Inputs hold locks and live connections: nothing here is cacheable.
@@ -61,19 +62,25 @@ TRANSFORM_STEPS = (
 )
 
 
-def run_transform(settings: Settings, summary: RunSummary) -> None:
+def run_transform(settings: Settings, summary: RunSummary, providers: list[str] | None = None) -> None:
     """dbt seed, run and test in the audit schema, then publish the marts; a failing step
     stops the steps after it, so a failed gate leaves the published marts as they were.
-    Source freshness (on dlt's load times) is reported last."""
+    Source freshness (on dlt's load times) is reported last. `providers`: the run's (default
+    every provider); assets without bars and stale sources are reported for these only."""
+    specs = [PROVIDERS[name] for name in (PROVIDERS if providers is None else providers)]
     for label, command in TRANSFORM_STEPS:
         state = dbt(command, settings, label, return_state=True)
         if not state.is_completed():
             summary.errors.append(str(state.message))
             return
         summary.dbt.append(state.result())
-    summary.marts, problems = marts_summary(settings)
+    summary.marts, problems = marts_summary(settings, {t for spec in specs for t in spec.asset_types})
     summary.errors.extend(problems)
-    freshness = dbt(["source", "freshness"], settings, "freshness", return_state=True)
+    loaded = [spec.name for spec in specs if table_exists(settings, "raw", spec.raw_tables[0])]
+    if not loaded:
+        return
+    selected = [f"source:{name}" for name in loaded]
+    freshness = dbt(["source", "freshness", "--select", *selected], settings, "freshness", return_state=True)
     if freshness.is_completed():
         summary.dbt.append(freshness.result())
     else:

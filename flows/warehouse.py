@@ -5,7 +5,6 @@ writer, and dlt or dbt may be next."""
 from __future__ import annotations
 
 import contextlib
-import os
 
 import duckdb
 import psycopg2
@@ -32,20 +31,14 @@ def query(settings: Settings, sql: str) -> list[tuple]:
     return columns_and_rows(settings, sql)[1]
 
 
-def postgres_connection():
-    """A psycopg2 connection to the Postgres warehouse named by the libpq variables."""
-    return psycopg2.connect(
-        host=os.environ.get("PGHOST", "localhost"),
-        port=os.environ.get("PGPORT", "5432"),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD"),
-        dbname=os.environ.get("PGDATABASE", "postgres"),
-    )
+def postgres_connection(settings: Settings):
+    """A psycopg2 connection to the Postgres warehouse of `settings`."""
+    return psycopg2.connect(**settings.postgres.connect_kwargs())
 
 
 def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
     if settings.destination == "postgres":
-        connection = postgres_connection()
+        connection = postgres_connection(settings)
         with contextlib.closing(connection), connection.cursor() as cursor:
             cursor.execute(sql)
             return [d[0] for d in cursor.description], cursor.fetchall()
@@ -56,12 +49,17 @@ def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tupl
         return [d[0] for d in cursor.description], cursor.fetchall()
 
 
-def marts_summary(settings: Settings) -> tuple[list[str], list[str]]:
-    """Lines describing daily_bars per asset type, and the problems among them (an active
-    asset type with assets that have no bars at all)."""
+def table_exists(settings: Settings, schema: str, table: str) -> bool:
+    sql = f"select count(*) from information_schema.tables where table_schema = '{schema}' and table_name = '{table}'"
+    return query(settings, sql)[0][0] > 0
+
+
+def marts_summary(settings: Settings, asset_types: set[str]) -> tuple[list[str], list[str]]:
+    """Lines describing daily_bars per asset type, and the problems among them: active assets of
+    `asset_types` (those of the run's providers) that have no bars at all."""
     lines, problems = [], []
     for asset_type, active, with_bars, last_date, bars in query(settings, MARTS_SUMMARY_SQL):
         lines.append(f"daily_bars {asset_type}: {with_bars}/{active} active assets, {bars} bars, last {last_date}")
-        if with_bars < active:
+        if with_bars < active and asset_type in asset_types:
             problems.append(f"daily_bars: {active - with_bars} active {asset_type} asset(s) have no bars")
     return lines, problems

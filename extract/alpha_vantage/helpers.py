@@ -16,8 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from requests import Response
 
-from extract.alpha_vantage.settings import ADJUSTED_FIELDS, DAILY_FIELDS, RAW_FIELDS, SERIES_KEY
-from extract.errors import PayloadError, PlanError, ProviderError
+from extract.alpha_vantage.notices import RETRIED, Notice, classify, notice_text
+from extract.alpha_vantage.settings import FIELDS, FREE_KEY_URL, KEY_SETTING, RAW_FIELDS, SERIES_KEYS
+from extract.errors import ConfigurationError, PayloadError, PlanError, ProviderError
+from extract.ledger import BudgetExhaustedError
 
 PROVIDER = "alpha_vantage"
 # ASCII digits only, in Python as in Arrow's regex engine (RE2).
@@ -27,7 +29,12 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", re.ASCII)
 SEPARATOR = "\x1f"
 NUMBERS = re.compile(rf"^(?:{NUMBER.pattern}{SEPARATOR})*{NUMBER.pattern}$")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-PLAN_MARKERS = ("premium endpoint", "premium feature")
+
+
+class ProviderQuotaError(BudgetExhaustedError):
+    """The provider itself said the day's requests are spent (whatever our own count says)."""
+
+
 # The raw table's whole shape, in one order for both functions, key columns NOT NULL as in dlt's
 # schema: dlt then writes each table as it is (a mismatch costs a rewrite or a warning per table).
 SCHEMA = pa.schema(
@@ -41,25 +48,56 @@ SCHEMA = pa.schema(
 )
 
 
-def is_throttle_body(response: Response | None, _exc: BaseException | None = None) -> bool:
-    """A retry condition for dlt's session: Alpha Vantage signals throttling with HTTP 200 and
-    a `Note` or a non-premium `Information` body, never with 429."""
+def response_notice(response: Response | None) -> Notice | None:
+    """The kind of an HTTP-200 notice body (small: a series is never under 2 kB), else None."""
     if response is None or response.status_code != 200 or len(response.content) > 2000:
-        return False
+        return None
     try:
-        body = response.json()
+        found = notice_text(response.json())
     except ValueError:
-        return False
-    return isinstance(body, dict) and _notice(body) is not None and not _is_plan_notice(_notice(body))
+        return None
+    return classify(*found) if found else None
 
 
-def _notice(body: dict) -> str | None:
-    notice = body.get("Note") or body.get("Information")
-    return notice if isinstance(notice, str) else None
+def is_retried_notice(response: Response | None, _exc: BaseException | None = None) -> bool:
+    """A retry condition for dlt's session: Alpha Vantage throttles with HTTP 200 and a notice,
+    never with 429. Quota, plan and key notices are final: retrying cannot change them."""
+    return response_notice(response) in RETRIED
 
 
-def _is_plan_notice(text: str) -> bool:
-    return any(marker in text for marker in PLAN_MARKERS)
+def throttle_kind(response: Response) -> str | None:
+    """For the budget's adapter: "burst" (wait out the second) or "throttled" (the minute)."""
+    notice = response_notice(response)
+    return "burst" if notice is Notice.BURST else "throttled" if notice in RETRIED else None
+
+
+def raise_for_notice(payload: dict, symbol: str, function: str) -> None:
+    """Raise what a body without data means (see notices.py); return if it carries data."""
+    found = notice_text(payload)
+    if found is None or (found[0] != "Error Message" and SERIES_KEYS.get(function) in payload):
+        return
+    key, text = found
+    notice = classify(key, text)
+    if notice is Notice.DAY:
+        raise ProviderQuotaError(f"{PROVIDER}: the provider says today's requests are used up ({text[:120]})")
+    if notice is Notice.PREMIUM_ENDPOINT:
+        raise PlanError(PROVIDER, symbol, f"{function} needs a premium plan ({text[:100]}...)", kind="endpoint")
+    if notice is Notice.PREMIUM_FEATURE:
+        raise PlanError(PROVIDER, symbol, f"outputsize=full needs a premium plan ({text[:100]}...)", kind="full")
+    if notice is Notice.DEMO_KEY:
+        raise ConfigurationError(
+            PROVIDER, None, f"{KEY_SETTING}=demo only serves the documentation's examples: claim a free key at "
+            f"{FREE_KEY_URL} and set {KEY_SETTING} to it",
+        )  # fmt: skip
+    if notice is Notice.INVALID_KEY:
+        raise ConfigurationError(
+            PROVIDER,
+            None,
+            f"the provider says the API key is invalid or missing: set {KEY_SETTING} (free at {FREE_KEY_URL})",
+        )
+    if notice is Notice.INVALID_CALL:
+        raise ProviderError(PROVIDER, symbol, f"rejected: {text}")
+    raise ProviderError(PROVIDER, symbol, f"throttled after retries: {text[:160]}")
 
 
 def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
@@ -74,22 +112,12 @@ def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
     (throttled)."""
     if not isinstance(payload, dict):
         raise PayloadError(PROVIDER, symbol, f"expected an object, got {type(payload).__name__}")
-    if "Error Message" in payload:
-        raise ProviderError(PROVIDER, symbol, f"rejected: {payload['Error Message']}")
-    notice = _notice(payload)
-    if notice is not None and SERIES_KEY not in payload:
-        if _is_plan_notice(notice):
-            other = "TIME_SERIES_DAILY" if function != "TIME_SERIES_DAILY" else "a premium plan"
-            raise PlanError(
-                PROVIDER,
-                symbol,
-                f"{function} needs a premium plan: set ALPHAVANTAGE_FUNCTION={other} or upgrade. ({notice[:120]}...)",
-            )
-        raise ProviderError(PROVIDER, symbol, f"throttled after retries: {notice[:160]}")
-    series = payload.get(SERIES_KEY)
+    raise_for_notice(payload, symbol, function)
+    series_key = SERIES_KEYS[function]
+    series = payload.get(series_key)
     meta = payload.get("Meta Data")
     if not isinstance(series, dict):
-        raise PayloadError(PROVIDER, symbol, "missing or not an object", SERIES_KEY)
+        raise PayloadError(PROVIDER, symbol, "missing or not an object", series_key)
     if not isinstance(meta, dict) or not isinstance(meta.get("3. Last Refreshed"), str):
         raise PayloadError(PROVIDER, symbol, "missing", "Meta Data.3. Last Refreshed")
     fields = _fields(function)
@@ -101,7 +129,7 @@ def daily_table(payload: object, symbol: str, function: str) -> pa.Table:
     last_refreshed = meta["3. Last Refreshed"]
     table = None if joined is None else _series_table(symbol, function, last_refreshed, list(series), joined)
     if table is None:
-        raise _first_bad_row(series, symbol, fields)
+        raise _first_bad_row(series, symbol, fields, series_key)
     return table
 
 
@@ -124,7 +152,7 @@ def typed_daily_table(body: bytes, symbol: str, function: str) -> pa.Table | Non
 
 
 def _fields(function: str) -> tuple[str, ...]:
-    return ADJUSTED_FIELDS if function == "TIME_SERIES_DAILY_ADJUSTED" else DAILY_FIELDS
+    return FIELDS[function]
 
 
 @functools.cache
@@ -136,7 +164,7 @@ def _typed_decoder(function: str) -> tuple[msgspec.json.Decoder, list[Callable]]
     body = msgspec.defstruct(
         "Body",
         [("meta", meta), ("series", dict[str, day]), ("error_message", str | None, None)],
-        rename={"meta": "Meta Data", "series": SERIES_KEY, "error_message": "Error Message"},
+        rename={"meta": "Meta Data", "series": SERIES_KEYS[function], "error_message": "Error Message"},
     )
     return msgspec.json.Decoder(body), [operator.attrgetter(attr) for attr in names]
 
@@ -183,20 +211,52 @@ def row_ids(rows: int) -> pa.Array:
     return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _first_bad_row(series: dict, symbol: str, fields: tuple[str, ...]) -> PayloadError:
+def _first_bad_row(series: dict, symbol: str, fields: tuple[str, ...], series_key: str) -> PayloadError:
     """The error for the first bad day and field, found by walking the rows the way a reader
     would (only once the column checks failed)."""
     for day, values in series.items():
         if not (isinstance(day, str) and DATE.fullmatch(day)):
-            return PayloadError(PROVIDER, symbol, f"not a date: {day!r}", SERIES_KEY)
+            return PayloadError(PROVIDER, symbol, f"not a date: {day!r}", series_key)
         try:
             dt.date.fromisoformat(day)
         except ValueError:
-            return PayloadError(PROVIDER, symbol, f"not a date: {day!r}", SERIES_KEY)
+            return PayloadError(PROVIDER, symbol, f"not a date: {day!r}", series_key)
         if not isinstance(values, dict):
-            return PayloadError(PROVIDER, symbol, f"{day}: expected an object", SERIES_KEY)
+            return PayloadError(PROVIDER, symbol, f"{day}: expected an object", series_key)
         for name in fields:
             value = values.get(name)
             if not isinstance(value, str) or not NUMBER.fullmatch(value):
                 return PayloadError(PROVIDER, symbol, f"{day}: expected a numeric string, got {value!r}", name)
-    return PayloadError(PROVIDER, symbol, "a date or a value failed the column checks", SERIES_KEY)
+    return PayloadError(PROVIDER, symbol, "a date or a value failed the column checks", series_key)
+
+
+# SPLITS and DIVIDENDS: {"symbol": ..., "data": [{...}, ...]}, every value a string, unknown dates "None".
+CORPORATE_ACTION_FIELDS = {
+    "SPLITS": ("effective_date", ("split_factor",)),
+    "DIVIDENDS": ("ex_dividend_date", ("amount",)),
+}
+
+
+def corporate_action_rows(payload: object, symbol: str, function: str) -> list[dict]:
+    """The rows of a SPLITS or DIVIDENDS answer, fields as sent plus `symbol`; the event date
+    (effective or ex-dividend) must be a date and the factor or amount a number."""
+    if not isinstance(payload, dict):
+        raise PayloadError(PROVIDER, symbol, f"expected an object, got {type(payload).__name__}")
+    raise_for_notice(payload, symbol, function)
+    data = payload.get("data")
+    if not isinstance(data, list):
+        raise PayloadError(PROVIDER, symbol, "missing or not a list", f"{function}.data")
+    date_field, number_fields = CORPORATE_ACTION_FIELDS[function]
+    rows = []
+    for event in data:
+        if not isinstance(event, dict):
+            raise PayloadError(PROVIDER, symbol, f"expected an object, got {event!r}", f"{function}.data")
+        day = event.get(date_field)
+        if not (isinstance(day, str) and DATE.fullmatch(day)):
+            raise PayloadError(PROVIDER, symbol, f"not a date: {day!r}", date_field)
+        for name in number_fields:
+            value = event.get(name)
+            if not (isinstance(value, str) and NUMBER.fullmatch(value)):
+                raise PayloadError(PROVIDER, symbol, f"{day}: expected a numeric string, got {value!r}", name)
+        rows.append({**{k: v for k, v in event.items() if isinstance(v, str)}, "symbol": symbol})
+    return rows

@@ -4,8 +4,11 @@
 - `coingecko_market_chart`: hourly [price, market cap, 24h volume] points per coin, fetched in
   windows from each coin's own cursor (resource state) minus the configured lag, so providers'
   revisions of recent days are picked up. dbt builds approximate daily bars from them.
-- `coingecko_ohlc` (pro plan only): true daily candles from `/ohlc/range?interval=daily`.
-Public and demo plans see only the last 365 days; a backfill asking for more is clamped.
+- `coingecko_ohlc` (plans with candles: Analyst and above, `pro`): true daily candles from
+  `/ohlc/range?interval=daily`; a candle still open (its close time after now) is not a bar.
+Each plan reaches back as far as it is sold (settings.py); a backfill asking for more is clamped.
+A key refused for its host or plan stops the provider with one error naming the setting; an
+endpoint the plan does not serve (10005 for candles) falls back to the hourly bars, said so.
 """
 
 from __future__ import annotations
@@ -14,19 +17,34 @@ import datetime as dt
 
 import dlt
 
+from extract.assets import Asset
 from extract.backfill import Backfill
 from extract.coingecko.helpers import candle_rows, chart_rows, chart_windows, market_rows, ohlc_windows
-from extract.coingecko.settings import KEY_HEADERS, MARKET_NUMERIC_FIELDS, MARKETS_BATCH, PUBLIC_HISTORY_DAYS
-from extract.errors import ProviderError, redact
+from extract.coingecko.settings import (
+    DEMO_KEY_ON_PRO_HOST,
+    HISTORY_RANGE,
+    HOURLY_SINCE,
+    KEY_SETTING,
+    MARKET_NUMERIC_FIELDS,
+    MARKETS_BATCH,
+    MISSING_KEY,
+    PLAN_RESTRICTED,
+    PLAN_SETTING,
+    PLANS,
+    PRO_KEY_ON_PUBLIC_HOST,
+    plan_limits,
+)
+from extract.errors import ConfigurationError, PlanError, ProviderError, redact
 from extract.fetching import fetch_each
-from extract.http import rest_client
-from extract.ratelimit import BudgetExhaustedError, RateBudget
+from extract.http import provider_budget, rest_client
+from extract.ledger import BudgetExhaustedError
+from extract.provider import Provider
+from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
 
 PROVIDER = "coingecko"
-PLAN_ERROR_CODES = (10005, 10012, 10010, 10011)
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 MARKET_COLUMNS = {name: {"data_type": "double", "nullable": True} for name in MARKET_NUMERIC_FIELDS} | {
     "market_cap_rank": {"data_type": "bigint", "nullable": True},
@@ -56,17 +74,21 @@ def coingecko_source(
     backfill: Backfill | None = None,
     budget: RateBudget | None = None,
 ):
-    plan = settings.coingecko_plan
-    headers = {KEY_HEADERS[plan]: settings.coingecko_api_key} if settings.coingecko_api_key and plan != "public" else {}
-    client = rest_client(PROVIDER, settings.coingecko_base_url, settings, report, headers=headers, budget=budget)
+    plan = PLANS[settings.coingecko_plan]
+    budget = budget or run_budget(settings, now)
+    headers = {plan.key_header: settings.coingecko_api_key} if plan.key_header and settings.coingecko_api_key else {}
+    client = rest_client(PROVIDER, base_url(settings), settings, report, headers=headers, budget=budget)
     secrets = [settings.coingecko_api_key]
-    # Public and demo keys see the last 365 days; pro reaches back to 2018.
-    reach = now.date() - dt.timedelta(days=PUBLIC_HISTORY_DAYS - 1) if plan != "pro" else dt.date(2018, 2, 9)
+    report.plan = plan.name
+    if settings.coingecko_plan_note:
+        report.warn(settings.coingecko_plan_note)
+    reach = now.date() - dt.timedelta(days=plan.history_days - 1) if plan.history_days else HOURLY_SINCE
     earliest = max(reach, now.date() - dt.timedelta(days=settings.history_days))
     until = backfill.end_time(now) if backfill else now
+    candles_served = [plan.candles]  # set to False by the first 10005 for candles
 
     def get(path: str, coin_id: str | None, params: dict) -> object:
-        return json_body(client.get(path, params=params), PROVIDER, coin_id, PLAN_ERROR_CODES)
+        return json_body(client.get(path, params=params), PROVIDER, coin_id, lambda *e: coingecko_error(*e, coin_id))
 
     def first_day(cursors: dict, coin_id: str) -> dt.date:
         """Backfill: its own start (clamped to the plan's reach); daily: cursor minus lag."""
@@ -103,7 +125,13 @@ def coingecko_source(
             params = {"vs_currency": "usd", "ids": ",".join(batch), "per_page": MARKETS_BATCH, "page": 1}
             try:
                 yield market_rows(get("/coins/markets", None, params), now.date())
-            except (ProviderError, BudgetExhaustedError) as exc:
+            except ConfigurationError as exc:
+                report.block(ConfigurationError(PROVIDER, None, redact(exc.reason, secrets)), [])
+                return
+            except BudgetExhaustedError as exc:
+                report.defer(f"markets[{batch[0]}..]", str(exc))
+                return
+            except ProviderError as exc:
                 report.fail(f"markets[{batch[0]}..]", redact(str(exc), secrets))
             except Exception as exc:  # noqa: BLE001 - one failed batch must not stop the others
                 report.fail(f"markets[{batch[0]}..]", redact(f"{type(exc).__name__}: {exc}", secrets))
@@ -118,13 +146,25 @@ def coingecko_source(
     def fetch_candles(coin_id: str, start: dt.date) -> list[dict]:
         rows = []
         for begin, end in ohlc_windows(start, until):
+            if not candles_served[0]:
+                return []
             params = {
                 "vs_currency": "usd",
                 "from": int(begin.timestamp()),
                 "to": int(end.timestamp()),
                 "interval": "daily",
             }
-            rows.extend(candle_rows(coin_id, get(f"/coins/{coin_id}/ohlc/range", coin_id, params)))
+            try:
+                rows.extend(candle_rows(coin_id, get(f"/coins/{coin_id}/ohlc/range", coin_id, params), now))
+            except PlanError as refused:
+                if refused.kind != "endpoint":
+                    raise
+                candles_served[0] = False
+                report.warn(
+                    f"{PLAN_SETTING}={plan.name}, but the key's plan has no /ohlc/range candles ({refused.reason}): "
+                    f"daily bars come from hourly points; set {PLAN_SETTING}=basic (or demo) to skip these calls"
+                )
+                return []
         return rows
 
     @dlt.resource(
@@ -144,4 +184,51 @@ def coingecko_source(
         yield from per_coin("coingecko_ohlc", fetch_candles)
 
     resources = [market_chart] if backfill else [markets, market_chart]
-    return [*resources, ohlc] if plan == "pro" else resources
+    return [*resources, ohlc] if plan.candles else resources
+
+
+def coingecko_error(code: int | None, status: int, message: str, coin_id: str | None) -> ProviderError | None:
+    """What CoinGecko's error codes mean for the run (settings.py; docs/provider-answers.md)."""
+    if code == MISSING_KEY:
+        return ConfigurationError(PROVIDER, None, f"{message}: set {KEY_SETTING} and {PLAN_SETTING}")
+    if code == PRO_KEY_ON_PUBLIC_HOST:
+        return ConfigurationError(
+            PROVIDER, None, f"{message}: this is a paid key; set {PLAN_SETTING}=basic or {PLAN_SETTING}=pro"
+        )
+    if code == DEMO_KEY_ON_PRO_HOST:
+        return ConfigurationError(PROVIDER, None, f"{message}: this is a demo key; set {PLAN_SETTING}=demo")
+    if code == PLAN_RESTRICTED or status == 402:
+        return PlanError(PROVIDER, coin_id, message, kind="endpoint")
+    if code == HISTORY_RANGE:
+        return PlanError(PROVIDER, coin_id, message, kind="history")
+    return None
+
+
+def base_url(settings: Settings) -> str:
+    return settings.coingecko_base_url or PLANS[settings.coingecko_plan].base_url
+
+
+def run_budget(settings: Settings, now: dt.datetime) -> RateBudget:
+    return provider_budget(PROVIDER, settings, now, plan_limits(settings.coingecko_plan), base_url(settings))
+
+
+def coin_ids(assets: list[Asset]) -> list[str]:
+    return [a.coingecko_id for a in assets if a.is_active and a.asset_type == "crypto" and a.coingecko_id]
+
+
+def calls_per_asset(backfill: Backfill, now: dt.datetime) -> int:
+    """The hourly chart comes in windows of a few months: one call each."""
+    return max(1, sum(1 for _ in chart_windows(backfill.start, backfill.end_time(now))))
+
+
+PROVIDER_SPEC = Provider(
+    name=PROVIDER,
+    source=coingecko_source,
+    asset_ids=coin_ids,
+    budget=run_budget,
+    raw_tables=("coingecko_market_chart", "coingecko_markets", "coingecko_ohlc"),
+    asset_types=("crypto",),
+    backfill_resource="coingecko_market_chart",
+    secrets=lambda settings: [settings.coingecko_api_key],
+    calls_per_asset=calls_per_asset,
+)

@@ -96,10 +96,10 @@ def ohlc_windows(start: dt.date, until: dt.datetime) -> Iterator[tuple[dt.dateti
         begin = end
 
 
-def candle_rows(coin_id: str, payload: object) -> list[dict]:
+def candle_rows(coin_id: str, payload: object, now: dt.datetime) -> list[dict]:
     """`/ohlc/range` rows [close_ms, open, high, low, close]; CoinGecko stamps a candle with its
-    close time, so a daily candle closing at D+1 00:00 UTC is day D's bar. Candles still open
-    (not closing on a midnight) are not daily bars and are dropped."""
+    close time, so a daily candle closing at D+1 00:00 UTC is day D's bar. Candles not closing on
+    a midnight, or closing after `now` (the running day), are not daily bars and are dropped."""
     if not isinstance(payload, list):
         raise PayloadError(PROVIDER, coin_id, f"expected a list of candles, got {type(payload).__name__}")
     rows = []
@@ -107,7 +107,7 @@ def candle_rows(coin_id: str, payload: object) -> list[dict]:
         if not (isinstance(candle, list) and len(candle) == 5 and all(_is_number(v) for v in candle)):
             raise PayloadError(PROVIDER, coin_id, f"expected [ms, open, high, low, close], got {candle!r}", "ohlc")
         close_ms = int(candle[0])
-        if close_ms % 86_400_000:
+        if close_ms % 86_400_000 or close_ms > now.timestamp() * 1000:
             continue
         closed = dt.datetime.fromtimestamp(close_ms / 1000, UTC)
         rows.append(

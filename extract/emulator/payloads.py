@@ -217,6 +217,69 @@ def av_daily(symbol: str, sessions: list[EquitySession], function: str, outputsi
     }
 
 
+def av_monthly(symbol: str, sessions: list[EquitySession], now: dt.datetime) -> dict:
+    """`TIME_SERIES_MONTHLY`: the whole history, each month keyed by its last trading day (the
+    running month by the latest one, equal to "3. Last Refreshed"), unadjusted, newest first."""
+    last = last_completed_session(now)
+    months: dict[tuple[int, int], list[EquitySession]] = {}
+    for session in sessions:
+        if session.date <= last:
+            months.setdefault((session.date.year, session.date.month), []).append(session)
+    series = {}
+    for days in reversed(months.values()):
+        values = [days[0].open, max(d.high for d in days), min(d.low for d in days), days[-1].close]
+        volume = sum(d.volume for d in days)
+        series[days[-1].date.isoformat()] = dict(
+            zip(AV_DAILY_KEYS, [*map(_av_number, values), str(volume)], strict=True)
+        )
+    return {
+        "Meta Data": {
+            "1. Information": "Monthly Prices (open, high, low, close) and Volumes",
+            "2. Symbol": symbol,
+            "3. Last Refreshed": last.isoformat(),
+            "4. Time Zone": "US/Eastern",
+        },
+        "Monthly Time Series": series,
+    }
+
+
+def av_splits(symbol: str, sessions: list[EquitySession], now: dt.datetime) -> dict:
+    """`SPLITS`: historical split events, newest first, factors as 4-decimal strings."""
+    last = last_completed_session(now)
+    events = [s for s in sessions if s.split != 1.0 and s.date <= last]
+    return {
+        "symbol": symbol,
+        "data": [{"effective_date": s.date.isoformat(), "split_factor": f"{s.split:.4f}"} for s in reversed(events)],
+    }
+
+
+# Dividends are declared about four weeks before their ex-date; records of older ones lack the
+# other dates (the string "None", as in the recorded IBM answer).
+DIVIDEND_DECLARED_DAYS = 28
+DIVIDEND_DATES_SINCE = dt.date(2021, 1, 1)
+
+
+def av_dividends(symbol: str, sessions: list[EquitySession], now: dt.datetime) -> dict:
+    """`DIVIDENDS`: historical and declared (future) distributions, newest first, all strings."""
+    today = now.astimezone(UTC).date()
+    data = []
+    for s in reversed(sessions):
+        declared = s.date - dt.timedelta(days=DIVIDEND_DECLARED_DAYS)
+        if not s.dividend or declared > today:
+            continue
+        known = s.date >= DIVIDEND_DATES_SINCE
+        data.append(
+            {
+                "ex_dividend_date": s.date.isoformat(),
+                "declaration_date": declared.isoformat() if known else "None",
+                "record_date": (s.date + dt.timedelta(days=1)).isoformat() if known else "None",
+                "payment_date": (s.date + dt.timedelta(days=21)).isoformat() if known else "None",
+                "amount": f"{s.dividend:g}",
+            }
+        )
+    return {"symbol": symbol, "data": data}
+
+
 FNG_DATE_FORMATS = {"us": "%m-%d-%Y", "cn": "%Y-%m-%d", "kr": "%Y-%m-%d", "world": "%d-%m-%Y"}
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 from pathlib import Path
 
 from extract.calendars import last_completed_session, nyse_sessions
 from extract.emulator import payloads
+from extract.emulator.answer import Answer
 from extract.emulator.market import COINS, CoinProfile, EquityProfile, EquitySession, SyntheticMarket, walk_equity
 from extract.emulator.server import Emulator, EmulatorConfig
 
@@ -116,16 +116,8 @@ class PayloadDirEmulator(Emulator):
     def __init__(self, payload_dir: Path, market: SyntheticMarket | None = None, config=None, **kwargs) -> None:
         super().__init__(market=market, config=config or EmulatorConfig(), **kwargs)
         self.payload_dir = Path(payload_dir)
-        self.throttled: dict[str, int] = {}  # rate-limited answers (429s, Alpha Vantage notes) per provider
-        self.throttled_at: list[float] = []  # when (time.time(), as RequestRecord.at) they were given
 
-    def _rate_limited(self, provider: str, window: str) -> tuple[int, dict, object]:
-        with self._lock:
-            self.throttled[provider] = self.throttled.get(provider, 0) + 1
-            self.throttled_at.append(time.time())
-        return super()._rate_limited(provider, window)
-
-    def respond(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, dict, object]:
+    def respond(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
         if (
             path == "/query"
             and query.get("apikey")
@@ -134,8 +126,8 @@ class PayloadDirEmulator(Emulator):
         ):
             file = self.payload_dir / f"{query.get('symbol', '').upper()}.json"
             if file.is_file():
-                limited = self._admit("alpha_vantage")
+                limited = self.admit("alpha_vantage")
                 if limited:
-                    return self._rate_limited("alpha_vantage", limited)
-                return 200, {}, file.read_bytes()
+                    return self.rate_limited("alpha_vantage", limited, query)
+                return Answer(200, file.read_bytes())
         return super().respond(path, query, headers)

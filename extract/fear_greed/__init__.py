@@ -13,8 +13,10 @@ import dlt
 
 from extract.backfill import Backfill
 from extract.errors import PayloadError, ProviderError
+from extract.fear_greed.settings import BASE_URL, plan_limits
 from extract.fetching import fetch_each
-from extract.http import rest_client
+from extract.http import provider_budget, rest_client
+from extract.provider import Provider
 from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
@@ -44,13 +46,14 @@ def index_rows(payload: object) -> list[dict]:
 
 @dlt.source(name="fear_greed", max_table_nesting=0)
 def fear_greed_source(
+    _assets: list[str],
     settings: Settings,
     report: ProviderReport,
     now: dt.datetime,
     backfill: Backfill | None = None,
     budget: RateBudget | None = None,
 ):
-    client = rest_client(PROVIDER, settings.fear_greed_base_url, settings, report, budget=budget)
+    client = rest_client(PROVIDER, base_url(settings), settings, report, budget=budget or run_budget(settings, now))
 
     @dlt.resource(
         name="fear_greed_index",
@@ -79,3 +82,23 @@ def fear_greed_source(
             report.succeed()
 
     return index
+
+
+def base_url(settings: Settings) -> str:
+    return settings.fear_greed_base_url or BASE_URL
+
+
+def run_budget(settings: Settings, now: dt.datetime) -> RateBudget:
+    return provider_budget(PROVIDER, settings, now, plan_limits(), base_url(settings))
+
+
+PROVIDER_SPEC = Provider(
+    name=PROVIDER,
+    source=fear_greed_source,
+    asset_ids=lambda _assets: [ASSET],
+    budget=run_budget,
+    raw_tables=("fear_greed_index",),
+    asset_types=(),
+    backfill_resource="fear_greed_index",
+    secrets=lambda _settings: [],
+)

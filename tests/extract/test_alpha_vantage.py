@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from extract.alpha_vantage import body_table
-from extract.alpha_vantage.helpers import daily_table, is_throttle_body, row_ids, typed_daily_table
+from extract.alpha_vantage.helpers import daily_table, is_retried_notice, row_ids, typed_daily_table
 from extract.errors import PayloadError, PlanError, ProviderError
 
 
@@ -45,7 +45,7 @@ def test_real_plain_daily_series_parses(provider_fixtures):
     ("name", "error", "words"),
     [
         ("error_message_invalid_api_call_TIME_SERIES_DAILY_ADJUSTED.json", ProviderError, "Invalid API call"),
-        ("information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json", PlanError, "ALPHAVANTAGE_FUNCTION"),
+        ("information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json", PlanError, "needs a premium plan"),
         ("note_rate_limit_5_per_minute_2018.json", ProviderError, "throttled"),
         ("information_legacy_rate_limit_2018.json", ProviderError, "throttled"),
     ],
@@ -57,12 +57,12 @@ def test_real_http_200_bodies_are_classified_never_loaded(provider_fixtures, nam
 
 
 def test_only_throttling_bodies_are_retried(provider_fixtures):
-    assert is_throttle_body(_response(_load(provider_fixtures, "note_rate_limit_5_per_minute_2018.json")))
-    assert is_throttle_body(_response(_load(provider_fixtures, "information_legacy_rate_limit_2018.json")))
+    assert is_retried_notice(_response(_load(provider_fixtures, "note_rate_limit_5_per_minute_2018.json")))
+    assert is_retried_notice(_response(_load(provider_fixtures, "information_legacy_rate_limit_2018.json")))
     premium = _load(provider_fixtures, "information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json")
-    assert not is_throttle_body(_response(premium))
+    assert not is_retried_notice(_response(premium))
     invalid = _load(provider_fixtures, "error_message_invalid_api_call_TIME_SERIES_DAILY_ADJUSTED.json")
-    assert not is_throttle_body(_response(invalid))
+    assert not is_retried_notice(_response(invalid))
 
 
 def test_a_non_numeric_price_names_the_symbol_and_field(provider_fixtures):

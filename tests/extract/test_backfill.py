@@ -12,13 +12,12 @@ import time
 
 import pytest
 
-from extract.assets import active_ids, load_assets
 from extract.backfill import Backfill
 from extract.emulator.server import Emulator, Fault
-from extract.pipeline import backfill_provider
+from extract.pipeline import backfill_provider, provider_assets
 from flows.warehouse import query
 
-COINS = active_ids(load_assets(), "coingecko")
+COINS = provider_assets("coingecko")
 TODAY = dt.datetime.now(dt.UTC).date()
 WINDOW = Backfill(TODAY - dt.timedelta(days=80), TODAY - dt.timedelta(days=51))
 
@@ -58,7 +57,8 @@ def test_limit_takes_on_some_assets_and_the_next_run_the_rest(duckdb_settings, e
 
 def test_alpha_vantage_and_fear_greed_backfills_keep_to_the_range(duckdb_settings):
     window = Backfill(dt.date(2020, 8, 24), dt.date(2020, 9, 4))
-    assert backfill_provider("alpha_vantage", duckdb_settings, window, assets=["AAPL"]).ok
+    premium = duckdb_settings.with_overrides(alpha_vantage_api_key="premium-key")
+    assert backfill_provider("alpha_vantage", premium, window, assets=["AAPL"]).ok
     assert backfill_provider("fear_greed", duckdb_settings, window).ok
     days = query(duckdb_settings, "select min(date), max(date), count(*) from raw.alpha_vantage_daily")
     assert days == [(dt.date(2020, 8, 24), dt.date(2020, 9, 4), 10)]  # 10 NYSE sessions
@@ -68,13 +68,23 @@ def test_alpha_vantage_and_fear_greed_backfills_keep_to_the_range(duckdb_setting
 
 def test_the_batches_of_a_backfill_share_one_budget(duckdb_settings, emulator):
     """Each batch is its own dlt source: a day budget spent by the first batches holds for the next."""
-    symbols = active_ids(load_assets(), "alpha_vantage")
+    symbols = provider_assets("alpha_vantage")
     budgets = {"alpha_vantage": {"per_minute": None, "per_day": 3}}
-    settings = duckdb_settings.with_overrides(budgets=budgets, workers=1)  # batches of 2 symbols
+    # batches of 2 symbols
+    settings = duckdb_settings.with_overrides(budgets=budgets, workers=1, alpha_vantage_api_key="premium-key")
     window = Backfill(dt.date(2020, 8, 24), dt.date(2020, 9, 4))
     report = backfill_provider("alpha_vantage", settings, window, assets=symbols)
     assert report.ok and report.assets_ok == 3, report.summary_line()
     assert len(report.deferred) == len(symbols) - 3
+
+
+def test_a_free_plan_backfill_reaches_the_latest_sessions_only_and_says_so(duckdb_settings):
+    window = Backfill(dt.date(2020, 8, 24), dt.date(2020, 9, 4))
+    report = backfill_provider("alpha_vantage", duckdb_settings, window, assets=["AAPL"])
+    assert report.ok and report.plan.startswith("free")
+    assert "backfill reaches the latest 100 sessions only" in report.notes["AAPL"]
+    tables = "select count(*) from information_schema.tables where table_name = 'alpha_vantage_daily'"
+    assert query(duckdb_settings, tables) == [(0,)], "no rows in 2020 among the latest 100 sessions"
 
 
 BACKFILL_SCRIPT = """

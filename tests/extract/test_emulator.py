@@ -11,6 +11,7 @@ import time
 import requests
 
 from extract.calendars import is_nyse_session, last_completed_session
+from extract.emulator import alpha_vantage as alpha_vantage_routes
 from extract.emulator.market import SyntheticMarket, fear_greed_classification
 from extract.emulator.server import Emulator, EmulatorConfig, Fault
 
@@ -81,8 +82,8 @@ def test_pro_plan_gets_daily_points_and_candles_beyond_a_year(emulator):
         "from": int(start.timestamp()),
         "to": int((start + dt.timedelta(days=120)).timestamp()),
     }
-    pro = {"x-cg-pro-api-key": "k"}
-    base = emulator.base_urls()["coingecko"]
+    pro = {"x-cg-pro-api-key": "pro-key"}
+    base = emulator.base_urls("pro")["coingecko"]
     chart = requests.get(f"{base}/coins/bitcoin/market_chart/range", params=params, headers=pro, timeout=10).json()
     assert all(ts % 86_400_000 == 0 for ts, _ in chart["prices"])
     assert len(chart["prices"]) == 121
@@ -90,7 +91,10 @@ def test_pro_plan_gets_daily_points_and_candles_beyond_a_year(emulator):
         f"{base}/coins/bitcoin/ohlc/range", params={**params, "interval": "daily"}, headers=pro, timeout=10
     ).json()
     assert all(len(c) == 5 and c[2] >= max(c[1], c[4]) and c[3] <= min(c[1], c[4]) for c in candles)
-    assert requests.get(f"{base}/coins/bitcoin/ohlc/range", params=params, timeout=10).status_code == 401
+    basic = requests.get(
+        f"{base}/coins/bitcoin/ohlc/range", params=params, headers={"x-cg-pro-api-key": "basic-key"}, timeout=10
+    )
+    assert basic.status_code == 401 and basic.json()["status"]["error_code"] == 10005, "Basic has no candles"
 
 
 def test_unknown_coin_is_a_404_with_coingeckos_body(emulator):
@@ -109,7 +113,7 @@ def test_alpha_vantage_adjusted_series_matches_the_recorded_shape(emulator, prov
         f"{emulator.base_urls()['alpha_vantage']}/query",
         function="TIME_SERIES_DAILY_ADJUSTED",
         symbol="AAPL",
-        apikey="k",
+        apikey="premium-key",
     ).json()
     assert list(served) == list(recorded)
     assert list(served["Meta Data"]) == list(recorded["Meta Data"])
@@ -132,7 +136,7 @@ def test_alpha_vantage_bodies_are_pretty_printed_like_the_real_ones(emulator, pr
     assert recorded == json.dumps(json.loads(recorded), indent=4)
     url = f"{emulator.base_urls()['alpha_vantage']}/query"
     for symbol in ("AAPL", "NOPE"):  # a series, an `Error Message`
-        served = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol=symbol, apikey="k")
+        served = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol=symbol, apikey="premium-key")
         assert served.text == json.dumps(served.json(), indent=4)
     coins = _get(f"{emulator.base_urls()['coingecko']}/coins/markets", vs_currency="usd")
     assert coins.text == json.dumps(coins.json())  # CoinGecko answers compactly
@@ -157,21 +161,87 @@ def test_alpha_vantage_errors_are_http_200_bodies(emulator, provider_fixtures):
         (provider_fixtures / "alpha_vantage/error_message_invalid_api_call_TIME_SERIES_DAILY_ADJUSTED.json").read_text()
     )
     url = f"{emulator.base_urls()['alpha_vantage']}/query"
-    unknown = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol="NOPE", apikey="k")
+    unknown = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol="NOPE", apikey="premium-key")
     assert unknown.status_code == 200
     assert unknown.json() == recorded
     assert "apikey" in _get(url, function="TIME_SERIES_DAILY", symbol="IBM").json()["Error Message"]
 
 
-def test_free_plan_gets_alpha_vantages_premium_messages():
-    with Emulator(config=EmulatorConfig(alpha_vantage_premium=False)) as free:
-        url = f"{free.url}/query"
-        adjusted = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol="IBM", apikey="k").json()
-        full = _get(url, function="TIME_SERIES_DAILY", symbol="IBM", outputsize="full", apikey="k").json()
-        compact = _get(url, function="TIME_SERIES_DAILY", symbol="IBM", apikey="k").json()
-    assert "premium endpoint" in adjusted["Information"]
-    assert "premium feature" in full["Information"]
+def test_free_plan_gets_alpha_vantages_premium_messages(emulator):
+    url = f"{emulator.url}/query"
+    adjusted = _get(url, function="TIME_SERIES_DAILY_ADJUSTED", symbol="IBM", apikey="free-key").json()
+    full = _get(url, function="TIME_SERIES_DAILY", symbol="IBM", outputsize="full", apikey="free-key").json()
+    compact = _get(url, function="TIME_SERIES_DAILY", symbol="IBM", apikey="free-key").json()
+    assert adjusted == {"Information": alpha_vantage_routes.PREMIUM_ENDPOINT}
+    assert full == {"Information": alpha_vantage_routes.PREMIUM_FULL.format("TIME_SERIES_DAILY")}
     assert len(compact["Time Series (Daily)"]) == 100
+    assert compact["Meta Data"]["4. Output Size"] == "Compact"
+
+
+def test_the_demo_key_serves_ibm_only(emulator):
+    url = f"{emulator.url}/query"
+    assert "Time Series (Daily)" in _get(url, function="TIME_SERIES_DAILY", symbol="IBM", apikey="demo").json()
+    other = _get(url, function="TIME_SERIES_DAILY", symbol="AAPL", apikey="demo").json()
+    assert other == {"Information": alpha_vantage_routes.DEMO_KEY}
+
+
+def test_free_functions_have_the_documented_shapes(emulator):
+    """TIME_SERIES_MONTHLY (4 meta keys, months keyed by their last session, the running month
+    by the latest), SPLITS and DIVIDENDS ({"symbol", "data": [...]}, strings, newest first)."""
+    url = f"{emulator.url}/query"
+    monthly = _get(url, function="TIME_SERIES_MONTHLY", symbol="AAPL", apikey="free-key").json()
+    assert list(monthly) == ["Meta Data", "Monthly Time Series"]
+    assert list(monthly["Meta Data"]) == ["1. Information", "2. Symbol", "3. Last Refreshed", "4. Time Zone"]
+    months = [dt.date.fromisoformat(day) for day in monthly["Monthly Time Series"]]
+    assert months[0].isoformat() == monthly["Meta Data"]["3. Last Refreshed"]
+    assert months == sorted(months, reverse=True) and months[-1].year == 2005 and len(set(months)) == len(months)
+    assert all(is_nyse_session(day) for day in months)
+    assert list(monthly["Monthly Time Series"][months[1].isoformat()]) == [
+        "1. open", "2. high", "3. low", "4. close", "5. volume",
+    ]  # fmt: skip
+    splits = _get(url, function="SPLITS", symbol="AAPL", apikey="free-key").json()
+    assert splits == {
+        "symbol": "AAPL",
+        "data": [
+            {"effective_date": "2020-08-31", "split_factor": "4.0000"},
+            {"effective_date": "2014-06-09", "split_factor": "7.0000"},
+        ],
+    }
+    dividends = _get(url, function="DIVIDENDS", symbol="IBM", apikey="free-key").json()
+    assert list(dividends) == ["symbol", "data"]
+    first = dividends["data"][0]
+    assert list(first) == ["ex_dividend_date", "declaration_date", "record_date", "payment_date", "amount"]
+    assert all(isinstance(value, str) for event in dividends["data"] for value in event.values())
+    assert dividends["data"][-1]["declaration_date"] == "None", "old records lack the other dates"
+    assert _get(url, function="SPLITS", symbol="MSFT", apikey="free-key").json() == {"symbol": "MSFT", "data": []}
+
+
+def test_coingecko_keys_must_match_their_host(emulator):
+    """A paid key on the public host is 10010, a demo key on the paid host 10011, no key on the
+    paid host 10002: each with the recorded texts."""
+    public, paid = emulator.base_urls("public")["coingecko"], emulator.base_urls("pro")["coingecko"]
+    wrong_host = requests.get(f"{public}/ping", headers={"x-cg-pro-api-key": "pro-key"}, timeout=10)
+    assert wrong_host.status_code == 400
+    assert (
+        wrong_host.json()["error_code"] == 10010
+        and "pro-api.coingecko.com" in wrong_host.json()["status"]["error_message"]
+    )
+    demo_on_paid = requests.get(f"{paid}/ping", headers={"x-cg-demo-api-key": "demo-key"}, timeout=10)
+    assert demo_on_paid.status_code == 400 and demo_on_paid.json()["error_code"] == 10011
+    keyless_paid = requests.get(f"{paid}/ping", timeout=10)
+    assert keyless_paid.status_code == 401 and keyless_paid.json()["status"]["error_code"] == 10002
+    demo = requests.get(f"{public}/ping", headers={"x-cg-demo-api-key": "demo-key"}, timeout=10)
+    assert demo.status_code == 200
+
+
+def test_keyless_coingecko_throttling_can_be_cloudflares_html_page():
+    config = EmulatorConfig(per_minute={"coingecko": 1}, coingecko_html_429=True, retry_after_seconds=119)
+    with Emulator(config=config) as limited:
+        url = f"{limited.base_urls()['coingecko']}/ping"
+        assert _get(url).status_code == 200
+        throttled = _get(url)
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "119"
+    assert throttled.headers["Content-Type"].startswith("text/html") and "error code: 1015" in throttled.text
 
 
 def test_fear_greed_matches_the_recorded_shape(emulator, provider_fixtures):
@@ -199,6 +269,18 @@ def test_rate_limits_answer_like_each_provider():
         av = [
             _get(f"{urls['alpha_vantage']}/query", function="TIME_SERIES_DAILY", symbol="IBM", apikey="k") for _ in "ab"
         ]
+    burst = EmulatorConfig(per_second={"alpha_vantage": 1}, per_day={"fear_greed": 1})
+    with Emulator(config=burst) as limited:
+        url = f"{limited.url}/query"
+        quick = [_get(url, function="TIME_SERIES_DAILY", symbol="IBM", apikey="k").json() for _ in "ab"]
+        fng = [_get(f"{limited.url}/fng/").status_code for _ in "ab"]
+    day = EmulatorConfig(per_day={"alpha_vantage": 1})
+    with Emulator(config=day) as limited:
+        url = f"{limited.url}/query"
+        daily = [_get(url, function="TIME_SERIES_DAILY", symbol="IBM", apikey="K-123").json() for _ in "ab"]
+    assert quick[1] == {"Information": alpha_vantage_routes.BURST}
+    assert fng == [200, 429]
+    assert daily[1] == {"Information": alpha_vantage_routes.DAY_LIMIT.format("K-123")}
     assert codes == [200, 200, 429]
     assert throttled.headers["Retry-After"] == "7"
     assert throttled.json()["status"]["error_code"] == 429

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from extract import parsing
-from extract.assets import active_ids, load_assets
 from extract.emulator.server import Fault
-from extract.pipeline import PROVIDERS, extract_provider, pipeline_for
+from extract.pipeline import extract_provider, pipeline_for, provider_assets
+from extract.registry import PROVIDERS
 from flows.warehouse import query
 
 RAW_KEYS = {
@@ -45,7 +44,7 @@ def test_extract_loads_every_provider_and_a_rerun_adds_no_duplicates(warehouse, 
     assert all(report.ok for report in first.values()), [r.summary_line() for r in first.values()]
     counts = _raw_counts(settings)
     assert all(rows == keys > 0 for rows, keys in counts.values()), counts
-    coins = active_ids(load_assets(), "coingecko")
+    coins = provider_assets("coingecko")
     assert counts["coingecko_markets"][0] == len(coins)
     assert query(settings, "select count(distinct coin_id) from raw.coingecko_market_chart")[0][0] == len(coins)
 
@@ -68,15 +67,10 @@ def test_one_failing_asset_does_not_stop_the_others(duckdb_settings, emulator):
     assert set(report.failures) == {"solana"}
     assert "HTTP 500" in report.failures["solana"]
     loaded = {row[0] for row in query(duckdb_settings, "select distinct coin_id from raw.coingecko_market_chart")}
-    assert loaded == set(active_ids(load_assets(), "coingecko")) - {"solana"}
+    assert loaded == set(provider_assets("coingecko")) - {"solana"}
 
 
-@pytest.mark.parametrize("in_workers", [False, True], ids=["parsed-in-process", "parsed-in-workers"])
-def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator, monkeypatch, in_workers):
-    if in_workers:  # every body goes through the parsing processes, however small
-        monkeypatch.setattr(parsing, "MIN_POOL_BYTES", 0)
-        monkeypatch.setattr(parsing, "MIN_POOL_TASKS", 0)
-        duckdb_settings = duckdb_settings.with_overrides(parse_processes=1)
+def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings, emulator):
     extract_provider("alpha_vantage", duckdb_settings)
     before = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
 
@@ -95,7 +89,7 @@ def test_an_invalid_payload_is_reported_and_loaded_data_is_kept(duckdb_settings,
     assert "'4. close'" in report.failures["IBM"] and "alpha_vantage asset 'IBM'" in report.failures["IBM"]
     after = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
     assert after == before
-    assert report.assets_ok == len(active_ids(load_assets(), "alpha_vantage")) - 1
+    assert report.assets_ok == len(provider_assets("alpha_vantage")) - 1
 
 
 def test_the_api_key_never_reaches_the_warehouse_or_the_report(duckdb_settings, emulator):
@@ -155,9 +149,9 @@ def test_a_first_load_appends_and_every_later_load_merges(warehouse, request, tm
     """A raw table's first load has nothing to merge with: it is appended (no staging copy);
     once the table exists, loads merge again and keys stay unique, also when the local
     pipeline state is gone. Resources that do not declare unique keys always merge."""
-    settings = request.getfixturevalue(warehouse)
+    settings = request.getfixturevalue(warehouse).with_overrides(alpha_vantage_api_key="premium-key")
     bars = lambda: _raw_counts(settings, ["alpha_vantage_daily"])["alpha_vantage_daily"]  # noqa: E731
-    symbols = active_ids(load_assets(), "alpha_vantage")
+    symbols = provider_assets("alpha_vantage")
     extract_provider("alpha_vantage", settings, assets=symbols[:2])
     assert _load_dispositions("alpha_vantage", settings) == {"alpha_vantage_daily": "append"}
     staged = "select count(*) from information_schema.tables where table_schema = 'raw_staging'"

@@ -10,8 +10,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from extract.ledger import BudgetExhaustedError
 from extract.pipeline import backfill_batch_size
-from extract.ratelimit import BudgetedAdapter, BudgetExhaustedError, RateBudget
+from extract.ratelimit import BudgetedAdapter, RateBudget
 
 
 class FakeClock:

@@ -8,13 +8,12 @@ import logging
 
 import pytest
 
-from extract.assets import active_ids, load_assets
 from extract.emulator.server import Emulator, EmulatorConfig, Fault
-from extract.pipeline import extract_provider
+from extract.pipeline import extract_provider, provider_assets
 from flows.warehouse import query
 
-COINS = active_ids(load_assets(), "coingecko")
-SYMBOLS = active_ids(load_assets(), "alpha_vantage")
+COINS = provider_assets("coingecko")
+SYMBOLS = provider_assets("alpha_vantage")
 
 
 @pytest.fixture
@@ -78,23 +77,24 @@ def test_5xx_and_timeouts_are_retried_with_backoff(duckdb_settings, fresh_emulat
 def test_alpha_vantage_throttle_notes_are_retried_and_never_loaded(duckdb_settings, fresh_emulator, provider_fixtures):
     note = (provider_fixtures / "alpha_vantage/note_rate_limit_5_per_minute_2018.json").read_bytes()
     fresh_emulator.inject(Fault("alpha_vantage", body=note), times=2)
-    report = extract_provider("alpha_vantage", _point_at(duckdb_settings, fresh_emulator, workers=1))
+    settings = _point_at(duckdb_settings, fresh_emulator, workers=1, alpha_vantage_api_key="premium-key")
+    report = extract_provider("alpha_vantage", settings)
     assert report.ok, report.summary_line()
     assert report.calls == len(SYMBOLS) + 2
     notes = query(duckdb_settings, "select count(*) from raw.alpha_vantage_daily where _1_open is null")
     assert notes == [(0,)]
 
 
-def test_premium_refusal_fails_that_symbol_with_a_hint(duckdb_settings, fresh_emulator, provider_fixtures):
-    premium = (
-        provider_fixtures / "alpha_vantage/information_premium_endpoint_TIME_SERIES_DAILY_ADJUSTED_2022-03-16.json"
-    ).read_bytes()
-    fresh_emulator.inject(Fault("alpha_vantage", body=premium))
-    report = extract_provider("alpha_vantage", _point_at(duckdb_settings, fresh_emulator, workers=1))
-    [(symbol, reason)] = report.failures.items()
-    assert "ALPHAVANTAGE_FUNCTION=TIME_SERIES_DAILY" in reason and symbol in SYMBOLS
-    assert report.assets_ok == len(SYMBOLS) - 1
-    assert report.calls == len(SYMBOLS), "a plan refusal is not retried"
+def test_a_configured_premium_plan_refused_falls_back_to_free_and_says_so(duckdb_settings, fresh_emulator):
+    """ALPHAVANTAGE_PLAN=premium with a free key: the first refusal switches the run to the free
+    plan (not retried, no symbol lost), with a warning naming the setting."""
+    settings = _point_at(duckdb_settings, fresh_emulator, workers=1, alpha_vantage_plan="premium")
+    report = extract_provider("alpha_vantage", settings)
+    assert report.ok and report.assets_ok == len(SYMBOLS), report.summary_line()
+    assert any("ALPHAVANTAGE_PLAN=premium" in warning for warning in report.warnings)
+    functions = [r.query["function"] for r in fresh_emulator.requests if r.query.get("function", "").startswith("TIME")]
+    assert functions[:2] == ["TIME_SERIES_DAILY_ADJUSTED", "TIME_SERIES_DAILY"], "one refused call, then free"
+    assert functions.count("TIME_SERIES_DAILY_ADJUSTED") == 1
 
 
 def test_truncated_json_fails_only_that_asset_by_name(duckdb_settings, fresh_emulator):
@@ -107,7 +107,9 @@ def test_truncated_json_fails_only_that_asset_by_name(duckdb_settings, fresh_emu
 
 def test_a_spent_day_budget_ends_the_run_cleanly(duckdb_settings, fresh_emulator):
     budgets = {"alpha_vantage": {"per_minute": None, "per_day": 3}}
-    settings = _point_at(duckdb_settings, fresh_emulator, budgets=budgets, workers=1)
+    settings = _point_at(
+        duckdb_settings, fresh_emulator, budgets=budgets, workers=1, alpha_vantage_api_key="premium-key"
+    )
     report = extract_provider("alpha_vantage", settings)
     assert report.ok and report.assets_ok == 3
     assert len(report.deferred) == len(SYMBOLS) - 3

@@ -20,7 +20,7 @@ from croniter import croniter
 from prefect.flows import load_flow_from_entrypoint
 
 from extract.calendars import NEW_YORK, SESSION_CLOSE
-from extract.pipeline import PROVIDERS
+from extract.registry import PROVIDERS
 from extract.settings import PROJECT_ROOT
 from flows import deployments
 from flows.daily import daily

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from extract.pipeline import PROVIDERS, extract_provider
+from extract.pipeline import extract_provider
+from extract.registry import PROVIDERS
 from flows.dbt import invoke_dbt
 from flows.docs import build_docs
 

@@ -13,7 +13,8 @@ import duckdb
 import psycopg2
 import pytest
 
-from extract.pipeline import PROVIDERS, extract_provider
+from extract.pipeline import extract_provider
+from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.dbt import invoke_dbt
 from flows.export import MARKET_SYMBOL, export_marts

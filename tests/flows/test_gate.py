@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.pipeline import PROVIDERS
+from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.daily import daily
 from flows.summary import RunFailedError

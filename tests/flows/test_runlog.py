@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from extract.assets import active_ids, load_assets
+from extract.assets import load_assets
 from extract.emulator.server import Fault
+from extract.pipeline import provider_assets
 from extract.settings import Settings
 from flows.daily import daily
 from flows.status import as_json, collect_status
@@ -31,14 +32,14 @@ def test_a_coingecko_outage_leaves_the_others_loaded_and_the_run_log_truthful(li
         row[0]: row[1:]
         for row in query(settings, "select provider, status, assets_failed, failures, run_status from ops.run_log")
     }
-    coins = active_ids(load_assets(), "coingecko")
+    coins = provider_assets("coingecko")
     status, failed, failures, _ = runs["coingecko"]
     assert {row[3] for row in runs.values()} == {"failed"}, "every row carries the run's outcome"
     assert status == "failed" and failed == len(coins) + 1  # every coin and the markets batch
     assert "HTTP 503" in json.loads(failures)["bitcoin"]
     assert runs["alpha_vantage"][:2] == ("ok", 0) and runs["fear_greed"][:2] == ("ok", 0)
     published = query(settings, "select count(distinct asset_id) from daily_bars")[0][0]
-    assert published == len(active_ids(load_assets(), "alpha_vantage")), "the equities were still published"
+    assert published == len(provider_assets("alpha_vantage")), "the equities were still published"
 
     report = collect_status(settings)
     missing = {row["symbol"] for row in report["missing_last_expected_bar"]}

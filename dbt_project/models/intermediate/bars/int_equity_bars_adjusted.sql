@@ -7,7 +7,9 @@
     and open/high/low/close are multiplied by it (volume is divided by the split part), so
     the latest bar is unchanged and history is on today's share basis.
     var('adjustment_mode'): splits_and_dividends | splits_only | unadjusted, recorded per row.
-    Rows fetched with the free TIME_SERIES_DAILY carry no corporate actions: unadjusted.
+    Rows fetched with the free TIME_SERIES_DAILY carry no corporate actions of their own: they
+    take them from the free SPLITS and DIVIDENDS answers, matched by session date; a symbol with
+    neither (not fetched yet, or no events at all) stays unadjusted.
 #}
 
 {%- set mode = var('adjustment_mode') -%}
@@ -23,6 +25,62 @@ daily as (
 
 ),
 
+splits as (
+
+    select * from {{ ref('stg_alpha_vantage__splits') }}
+
+),
+
+dividends as (
+
+    select * from {{ ref('stg_alpha_vantage__dividends') }}
+
+),
+
+symbols_with_actions as (
+
+    select alpha_vantage_symbol from splits
+    union
+    select alpha_vantage_symbol from dividends
+
+),
+
+{#- a premium series' own corporate actions, else those of the free corporate-action answers #}
+
+sessions as (
+
+    select
+        daily.alpha_vantage_symbol,
+        daily.bar_date,
+        daily.open,
+        daily.high,
+        daily.low,
+        daily.close,
+        daily.volume,
+        daily.provider_adjusted_close,
+        daily.load_id,
+        case
+            when daily.has_corporate_actions then daily.dividend_amount else coalesce(dividends.dividend_amount, 0)
+        end as dividend_amount,
+        case
+            when daily.has_corporate_actions then daily.split_coefficient else coalesce(splits.split_factor, 1)
+        end as split_coefficient,
+        daily.has_corporate_actions or symbols_with_actions.alpha_vantage_symbol is not null as has_corporate_actions
+
+    from daily
+    left join splits
+        on
+            daily.alpha_vantage_symbol = splits.alpha_vantage_symbol
+            and daily.bar_date = splits.effective_date
+    left join dividends
+        on
+            daily.alpha_vantage_symbol = dividends.alpha_vantage_symbol
+            and daily.bar_date = dividends.ex_dividend_date
+    left join symbols_with_actions
+        on daily.alpha_vantage_symbol = symbols_with_actions.alpha_vantage_symbol
+
+),
+
 session_factors as (
 
     select
@@ -34,7 +92,7 @@ session_factors as (
             else 1.0
         end as dividend_factor
 
-    from daily
+    from sessions
 
 ),
 
