@@ -55,9 +55,10 @@ def pipeline_for(provider: str, settings: Settings) -> dlt.Pipeline:
     )
 
 
-def provider_assets(provider: str) -> list[str]:
-    """The active assets a provider serves, by the provider's own ids."""
-    return provider_spec(provider).asset_ids(load_assets())
+def provider_assets(provider: str, settings: Settings | None = None) -> list[str]:
+    """The active assets a provider serves, by the provider's own ids (from the universe of
+    `settings`' dbt project, default the repository's)."""
+    return provider_spec(provider).asset_ids(load_assets(settings.assets_csv) if settings else load_assets())
 
 
 DLT_CONFIG = {
@@ -130,7 +131,7 @@ def extract_provider(
     spec = provider_spec(provider)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
-    assets = provider_assets(provider) if assets is None else assets
+    assets = provider_assets(provider, settings) if assets is None else assets
     budget = spec.budget(settings, now)
     _run(pipeline, provider, spec.source(assets, settings, report, now, None, budget), report, settings)
     report.record_budget(budget.usage())
@@ -182,7 +183,7 @@ def backfill_provider(
     spec = provider_spec(provider)
     report = ProviderReport(provider)
     pipeline = pipeline_for(provider, settings)
-    wanted = assets or provider_assets(provider)
+    wanted = assets or provider_assets(provider, settings)
     done = finished_assets(pipeline, provider, backfill)
     todo = [asset for asset in wanted if asset not in done][:limit]
     report.skipped = len(wanted) - len(todo)

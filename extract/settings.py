@@ -118,6 +118,12 @@ class Settings:
     budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None
     postgres: PostgresSettings = field(default_factory=PostgresSettings.from_env)
+    # The dbt project (its seeds hold the universe): the repository's, or a copy of it.
+    dbt_project_dir: Path = DBT_PROJECT_DIR
+
+    @property
+    def assets_csv(self) -> Path:
+        return self.dbt_project_dir / "seeds" / "assets.csv"
 
     @property
     def dlt_dir(self) -> Path:

@@ -19,10 +19,10 @@ from dbt.cli.main import dbtRunner
 from prefect.context import FlowRunContext
 from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
-from extract.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from extract.settings import PROJECT_ROOT, Settings
+from flows.gate import TestOutcome
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
-SAMPLE_ROWS = 5
 
 
 class DbtCommandError(RuntimeError):
@@ -34,6 +34,8 @@ class DbtSummary:
     command: str
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # Every test's outcome (data and unit tests), for the gate (flows/gate.py).
+    tests: list[TestOutcome] = field(default_factory=list)
 
     def line(self) -> str:
         counts = ", ".join(f"{status}={n}" for status, n in sorted(self.counts.items()))
@@ -44,7 +46,7 @@ def dbt_args(command: list[str], settings: Settings) -> list[str]:
     return [
         *command,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(settings.dbt_project_dir),
         "--profiles-dir",
         str(PROJECT_ROOT),
         "--target",
@@ -71,43 +73,38 @@ def _profile_environment(settings: Settings) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _runner():
+def _runner(settings: Settings):
     if FlowRunContext.get() is None:
         return dbtRunner()
-    project = PrefectDbtSettings(project_dir=DBT_PROJECT_DIR, profiles_dir=PROJECT_ROOT)
+    project = PrefectDbtSettings(project_dir=settings.dbt_project_dir, profiles_dir=PROJECT_ROOT)
     return PrefectDbtRunner(settings=project, raise_on_failure=False)
 
 
-def invoke_dbt(command: list[str], settings: Settings) -> DbtSummary:
-    """Run one dbt command; raise DbtCommandError naming the failing nodes and their messages."""
+def invoke_dbt(command: list[str], settings: Settings, tests_decide: bool = False) -> DbtSummary:
+    """Run one dbt command; raise DbtCommandError naming the failing nodes and their messages.
+    With `tests_decide` (`dbt test` before the gate), failing tests do not raise: their
+    outcomes are returned for the gate; only a failure of dbt itself does."""
     with _profile_environment(settings):
-        result = _runner().invoke(dbt_args(command, settings))
+        result = _runner(settings).invoke(dbt_args(command, settings))
     summary = DbtSummary(command=" ".join(command))
-    for node_result in getattr(result.result, "results", None) or []:
+    results = getattr(result.result, "results", None) or []
+    for node_result in results:
         status = str(node_result.status).lower()
         summary.counts[status] = summary.counts.get(status, 0) + 1
+        node = getattr(node_result, "node", None)  # run-operation results have none
         if status in FAILED_STATUSES:
-            summary.failures.append(
-                f"{node_result.node.name}: {node_result.message}{_failing_rows(node_result, settings)}"
+            summary.failures.append(f"{getattr(node, 'name', summary.command)}: {node_result.message}")
+        if getattr(node, "resource_type", None) in ("test", "unit_test"):
+            summary.tests.append(
+                TestOutcome(
+                    name=node.name,
+                    status=status,
+                    failures=int(getattr(node_result, "failures", None) or 0),
+                    relation=getattr(node, "relation_name", None),
+                    message=str(node_result.message or ""),
+                )
             )
-    if not result.success:
+    if not result.success and not (tests_decide and results and result.exception is None):
         detail = "; ".join(summary.failures) or str(result.exception)
         raise DbtCommandError(f"dbt {summary.command} failed: {detail}")
     return summary
-
-
-def _failing_rows(node_result, settings: Settings) -> str:
-    """The first rows a failed data test returned (asset, day, values), so the failure says
-    what is wrong where without opening the warehouse."""
-    node = node_result.node
-    sql = getattr(node, "compiled_code", None)
-    if getattr(node, "resource_type", None) != "test" or not sql or str(node_result.status).lower() != "fail":
-        return ""
-    from flows.warehouse import columns_and_rows
-
-    try:
-        columns, rows = columns_and_rows(settings, f"select * from ({sql}) as failing limit {SAMPLE_ROWS}")
-    except Exception as exc:  # noqa: BLE001 - the failure itself is reported either way
-        return f" (failing rows unavailable: {exc})"
-    shown = "; ".join(", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True)) for row in rows)
-    return f" -- e.g. {shown}"

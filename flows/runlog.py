@@ -36,6 +36,9 @@ COLUMNS = {
     "dbt_error": {"data_type": "bigint"},
     "dbt_skip": {"data_type": "bigint"},
     "errors": {"data_type": "text", "nullable": True},
+    # The gate's verdict (published | quarantined | blocked) and the assets it held back (JSON).
+    "gate": {"data_type": "text", "nullable": True},
+    "quarantined": {"data_type": "text", "nullable": True},
 }
 
 
@@ -60,6 +63,8 @@ def run_log_rows(summary: RunSummary, flow: str, run_id: str, started: dt.dateti
         "dbt_error": sum(dbt_counts.get(s, 0) for s in ("error", "fail", "runtime error")),
         "dbt_skip": dbt_counts.get("skipped", 0),
         "errors": "\n".join(summary.errors) or None,
+        "gate": summary.gate.outcome if summary.gate else None,
+        "quarantined": json.dumps(summary.gate.as_record()) if summary.gate and summary.gate.quarantined else None,
     }
     rows = [
         {

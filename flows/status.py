@@ -32,6 +32,14 @@ where a.is_active
 group by a.symbol, a.asset_type
 order by a.symbol
 """
+# The gate's last verdict: the newest run that got as far as the gate.
+GATE_SQL = """
+select finished_at, gate, quarantined
+from ops.run_log
+where gate is not null
+order by finished_at desc
+limit 1
+"""
 RUNS_SQL = """
 select run_id, flow, provider, started_at, finished_at, status, run_status, plan, calls, rows_loaded, assets_failed,
     assets_deferred, failures, notes, dbt_pass, dbt_warn, dbt_error, errors
@@ -79,8 +87,27 @@ def collect_status(settings: Settings, now: dt.datetime | None = None, runs: int
         "missing_last_expected_bar": missing,
         "last_runs": _records(settings, RUNS_SQL.format(limit=int(runs))),
         "freshness": _freshness(settings),
+        "quarantined": _quarantined(settings),
         "providers": {title: rows for title, rows in provider_sections.items() if isinstance(rows, list) and rows},
     }
+
+
+def _quarantined(settings: Settings) -> list[dict] | str:
+    """Assets the last gate held back, with the tests that named them and sample rows."""
+    rows = _records(settings, GATE_SQL)
+    if not isinstance(rows, list) or not rows or not rows[0]["quarantined"]:
+        return rows if isinstance(rows, str) else []
+    held = json.loads(rows[0]["quarantined"])
+    return [
+        {
+            "symbol": symbol,
+            "asset_id": entry["asset_id"],
+            "since_run": rows[0]["finished_at"],
+            "tests": "; ".join(f"{test} ({found['rows']} rows)" for test, found in entry["tests"].items()),
+            "sample": next((found["sample"][0] for found in entry["tests"].values() if found["sample"]), ""),
+        }
+        for symbol, entry in sorted(held.items())
+    ]
 
 
 def _freshness(settings: Settings) -> list[dict]:
@@ -117,6 +144,7 @@ def render(status: dict, console: Console | None = None) -> None:
         ("Latest bars by asset type", "latest_by_asset_type"),
         ("Active assets missing their last expected bar", "missing_last_expected_bar"),
         ("Freshness (last successful load per source)", "freshness"),
+        ("Quarantined: held back by the last gate, published rows kept", "quarantined"),
         ("Last runs", "last_runs"),
     )
     sections += tuple((title, ("providers", title)) for title in status.get("providers", {}))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from extract.report import ProviderReport
 from flows.dbt import DbtSummary
+from flows.gate import Verdict
 
 
 class RunFailedError(RuntimeError):
@@ -19,6 +20,8 @@ class RunSummary:
     dbt: list[DbtSummary] = field(default_factory=list)
     marts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    gate: Verdict | None = None
 
     @property
     def ok(self) -> bool:
@@ -28,6 +31,7 @@ class RunSummary:
         lines = [report.summary_line() for report in self.providers]
         lines += [summary.line() for summary in self.dbt]
         lines += self.marts
+        lines += [f"WARNING {warning}" for warning in self.warnings]
         lines += [f"ERROR {error}" for error in self.errors]
         return "\n".join(lines)
 

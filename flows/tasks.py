@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from prefect import get_run_logger, runtime, task
 from prefect.cache_policies import NO_CACHE
@@ -13,6 +14,7 @@ from extract.registry import PROVIDERS
 from extract.report import ProviderReport
 from extract.settings import Settings
 from flows.dbt import DbtSummary, invoke_dbt
+from flows.gate import Verdict, decide
 from flows.runlog import record_run
 from flows.summary import RunSummary
 from flows.warehouse import marts_summary, table_exists
@@ -39,10 +41,19 @@ def backfill(
 
 
 @task(task_run_name="dbt-{label}", cache_policy=NO_CACHE)
-def dbt(command: list[str], settings: Settings, label: str) -> DbtSummary:
-    summary = invoke_dbt(command, settings)
+def dbt(command: list[str], settings: Settings, label: str, tests_decide: bool = False) -> DbtSummary:
+    summary = invoke_dbt(command, settings, tests_decide=tests_decide)
     get_run_logger().info(summary.line())
     return summary
+
+
+@task(task_run_name="gate", cache_policy=NO_CACHE)
+def gate(settings: Settings, tests: DbtSummary) -> Verdict:
+    """Decide from the tests' stored failures what publishes (flows/gate.py)."""
+    verdict = decide(settings, tests.tests)
+    for line in verdict.error_lines() + verdict.warning_lines():
+        get_run_logger().warning(line)
+    return verdict
 
 
 def collect(summary: RunSummary, provider: str, state) -> None:
@@ -53,27 +64,40 @@ def collect(summary: RunSummary, provider: str, state) -> None:
         summary.errors.append(f"{provider}: extract failed: {state.message}")
 
 
-TRANSFORM_STEPS = (
-    ("seed", ["seed"]),
-    ("run", ["run"]),
-    ("test", ["test"]),
-    # Write-audit-publish: reached only when every error-severity test passed.
-    ("publish", ["run-operation", "publish_marts"]),
-)
+BUILD_STEPS = (("seed", ["seed"]), ("run", ["run"]))
 
 
 def run_transform(settings: Settings, summary: RunSummary, providers: list[str] | None = None) -> None:
-    """dbt seed, run and test in the audit schema, then publish the marts; a failing step
-    stops the steps after it, so a failed gate leaves the published marts as they were.
-    Source freshness (on dlt's load times) is reported last. `providers`: the run's (default
-    every provider); assets without bars and stale sources are reported for these only."""
+    """Write-audit-publish: dbt seed and run build the marts in the audit schema, dbt test
+    checks them, the gate decides what publishes (everything, everything but the quarantined
+    assets, or nothing), and publish_marts copies it. A failing build step stops the steps
+    after it, so the published marts stay as they were. Source freshness (on dlt's load
+    times) is reported last. `providers`: the run's (default every provider); assets without
+    bars and stale sources are reported for these only."""
     specs = [PROVIDERS[name] for name in (PROVIDERS if providers is None else providers)]
-    for label, command in TRANSFORM_STEPS:
+    for label, command in BUILD_STEPS:
         state = dbt(command, settings, label, return_state=True)
         if not state.is_completed():
             summary.errors.append(str(state.message))
             return
         summary.dbt.append(state.result())
+    tested = dbt(["test"], settings, "test", tests_decide=True, return_state=True)
+    if not tested.is_completed():
+        summary.errors.append(str(tested.message))
+        return
+    summary.dbt.append(tested.result())
+    verdict = gate(settings, tested.result())
+    summary.gate = verdict
+    summary.errors.extend(verdict.error_lines())
+    summary.warnings.extend(verdict.warning_lines())
+    if not verdict.publishes:
+        return
+    arguments = json.dumps({"quarantined": sorted(verdict.quarantined)})
+    published = dbt(["run-operation", "publish_marts", "--args", arguments], settings, "publish", return_state=True)
+    if not published.is_completed():
+        summary.errors.append(str(published.message))
+        return
+    summary.dbt.append(published.result())
     summary.marts, problems = marts_summary(settings, {t for spec in specs for t in spec.asset_types})
     summary.errors.extend(problems)
     loaded = [spec.name for spec in specs if table_exists(settings, "raw", spec.raw_tables[0])]

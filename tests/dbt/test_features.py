@@ -37,6 +37,8 @@ def generated_panel() -> list[Series]:
         flat(5, 60),  # nothing moves
         zero_volume(6, 80, seed=6),  # no volume at all
         random_walk(7, 90, seed=7, price=2e-9, sigma=0.05),  # a token priced below 1e-8
+        random_walk(8, 80, seed=8).without_volume(slice(0, 3)),  # the first bars without volume
+        random_walk(9, 80, seed=9).without_volume(slice(40, 41)),  # a volume missing mid-series
     ]
 
 
@@ -48,7 +50,7 @@ def assert_same_rows(left: dict, right: dict) -> None:
     for asset_id in left:
         assert list(left[asset_id]["date"]) == list(right[asset_id]["date"]), asset_id
         assert sorted(left[asset_id]) == sorted(right[asset_id])
-        for column in sorted(set(left[asset_id]) - {"computed_in_invocation"}):
+        for column in sorted(set(left[asset_id]) - {"computed_at"}):
             a, b = left[asset_id][column], right[asset_id][column]
             if column.startswith("state_"):
                 a, b = a[-1:], b[-1:]
@@ -106,8 +108,11 @@ def test_incremental_run_equals_full_rebuild_bit_for_bit(warehouse):
         random_walk(1, 400, seed=11),
         random_walk(2, 260, seed=12, asset_type="equity"),
         random_walk(3, 30, seed=13),
+        random_walk(4, 120, seed=14).without_volume(slice(0, 30)),  # volume starts after the first run
+        random_walk(5, 120, seed=15).without_volume(slice(60, 61)),  # poisoned before the first run
     ]
-    before = [full[0].head(399), full[1].head(257), full[2].head(11)]  # 1, 3 and 19 days behind
+    # 1, 3, 19, 95 and 5 days behind
+    before = [full[0].head(399), full[1].head(257), full[2].head(11), full[3].head(25), full[4].head(115)]
     warehouse.write_bars(before)
     warehouse.run_features()
     first_run = warehouse.read(warehouse.state_relation())
@@ -128,8 +133,8 @@ def test_incremental_run_equals_full_rebuild_bit_for_bit(warehouse):
     assert batch[0] < 400 + 260, "the incremental batch reads only the windows' context"
     for asset_id, old in first_run.items():  # stored rows were not rewritten
         n = len(old["date"])
-        assert list(incremental[asset_id]["computed_in_invocation"][:n]) == list(old["computed_in_invocation"])
-        assert len(set(incremental[asset_id]["computed_in_invocation"][n:])) == 1
+        assert list(incremental[asset_id]["computed_at"][:n]) == list(old["computed_at"])
+        assert len(set(incremental[asset_id]["computed_at"][n:])) == 1
     assert_same_rows(incremental, rebuilt)
     assert_same_rows(incremental_view, warehouse.read())
     assert not check_parity(warehouse.read(), full)
@@ -157,10 +162,10 @@ def test_restated_asset_is_recomputed_in_full_and_others_are_not(warehouse):
     published_rows[2]["sma_20"][100] = view[2]["sma_20"][100]
     assert_same_rows(published_rows, view)
 
-    old_run = first_run[1]["computed_in_invocation"][0]
-    assert set(after[1]["computed_in_invocation"]) != {old_run} and len(set(after[1]["computed_in_invocation"])) == 1
-    assert list(after[2]["computed_in_invocation"][:299]) == list(first_run[2]["computed_in_invocation"])
-    assert after[2]["computed_in_invocation"][299] != old_run
+    old_run = first_run[1]["computed_at"][0]
+    assert set(after[1]["computed_at"]) != {old_run} and len(set(after[1]["computed_at"])) == 1
+    assert list(after[2]["computed_at"][:299]) == list(first_run[2]["computed_at"])
+    assert after[2]["computed_at"][299] != old_run
     assert not check_parity(warehouse.read(), [split, other])
     warehouse.run_features(full_refresh=True)
     assert_same_rows(after, warehouse.read(warehouse.state_relation()))

@@ -1,49 +1,169 @@
-"""The publication gate: bad bars injected through the emulator fail the run with the asset
-and day named, and the marts analysts read keep the last good data (write-audit-publish)."""
+"""The publication gate holds back only what failed: each error gate, fed one bad asset through
+the raw tables, quarantines exactly that asset (its published rows stay as they were) while every
+other asset publishes; a warn-level failure still publishes; the next clean run publishes the
+held-back assets; a failure naming no asset blocks the whole publish. DuckDB and Postgres."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.daily import daily
+from flows.status import collect_status
 from flows.summary import RunFailedError
 from flows.warehouse import query
 
 pytestmark = pytest.mark.slow
-LATEST_IBM = (
-    "select db.date, db.close from daily_bars db join assets a on db.asset_id = a.asset_id "
-    "where a.symbol = 'IBM' order by db.date desc limit 1"
-)
+RAW_TABLES = ("alpha_vantage_daily", "coingecko_market_chart")
+# One bad asset per error gate, and the tests expected to name it.
+INJECTED = {
+    "AAPL": "daily_bars_ohlc_in_order",
+    "MSFT": "assert_no_missing_sessions",
+    "TSLA": "unique_combination_daily_bars_asset_id__date",
+    "BTC": "daily_bars_prices_positive",
+    "ETH": "not_null_daily_bars_close",
+    "SOL": "daily_bars_impossible_moves",
+}
 
 
-def test_an_impossible_move_blocks_publication_and_names_asset_and_day(live_env):
+def _execute(settings: Settings, *statements: str) -> None:
+    if settings.destination == "postgres":
+        import psycopg2
+
+        with psycopg2.connect(**settings.postgres.connect_kwargs()) as connection, connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+        return
+    import duckdb
+
+    with duckdb.connect(str(settings.duckdb_path)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def _middle_day(settings: Settings, table: str, key: str, value: str, day: str) -> str:
+    days = [
+        row[0] for row in query(settings, f"select distinct {day} from raw.{table} where {key} = '{value}' order by 1")
+    ]
+    return days[len(days) // 2].isoformat()
+
+
+def _inject(settings: Settings) -> None:
+    """Real-world breakage, written into raw as a provider would have sent it."""
+    av, cg = "raw.alpha_vantage_daily", "raw.coingecko_market_chart"
+    aapl = _middle_day(settings, "alpha_vantage_daily", "symbol", "AAPL", "date")
+    msft = _middle_day(settings, "alpha_vantage_daily", "symbol", "MSFT", "date")
+    tsla = _middle_day(settings, "alpha_vantage_daily", "symbol", "TSLA", "date")
+    btc = _middle_day(settings, "coingecko_market_chart", "coin_id", "bitcoin", "point_date")
+    eth = _middle_day(settings, "coingecko_market_chart", "coin_id", "ethereum", "point_date")
+    sol = _middle_day(settings, "coingecko_market_chart", "coin_id", "solana", "point_date")
+    nvda = _middle_day(settings, "alpha_vantage_daily", "symbol", "NVDA", "date")
+
+    def point(extreme: str, coin: str, day: str) -> str:
+        """The ts of a coin's first (min) or last (max) print of a day."""
+        return f"(select {extreme}(ts) from {cg} where coin_id = '{coin}' and point_date = '{day}')"
+
+    _execute(
+        settings,
+        f"update {av} set _2_high = '0.5000' where symbol = 'AAPL' and date = '{aapl}'",  # high below open and close
+        f"delete from {av} where symbol = 'MSFT' and date = '{msft}'",  # a session missing
+        f"insert into {av} select * from {av} where symbol = 'TSLA' and date = '{tsla}'",  # a duplicate bar
+        # a zero print inside the day: its low is 0
+        f"update {cg} set price = 0 where coin_id = 'bitcoin' and point_date = '{btc}' "
+        f"and ts > {point('min', 'bitcoin', btc)} and ts < {point('max', 'bitcoin', btc)}",
+        # the day's last print missing: no close
+        f"update {cg} set price = null where coin_id = 'ethereum' and ts = {point('max', 'ethereum', eth)}",
+        f"update {cg} set price = price * 100 where coin_id = 'solana' and point_date = '{sol}'",  # a unit error
+        # a 50% jump for a day: an outlier (warns), not an impossible move
+        f"update {av} set {', '.join(f'{c} = {_times(settings, c, 1.5)}' for c in PRICES)} "
+        f"where symbol = 'NVDA' and date = '{nvda}'",
+        # A legitimate revision for a good asset: published, since IBM passes every gate.
+        f"update {av} set _4_close = {_times(settings, '_4_close', 1.01)} where symbol = 'IBM' "
+        f"and date = (select max(date) from {av} where symbol = 'IBM')",
+    )
+
+
+PRICES = ("_1_open", "_2_high", "_3_low", "_4_close")
+
+
+def _times(settings: Settings, column: str, factor: float) -> str:
+    """SQL for a raw Alpha Vantage string field times `factor`, as a string again."""
+    text = "varchar" if settings.destination == "duckdb" else "text"
+    return f"cast(cast({column} as double precision) * {factor} as {text})"
+
+
+def _published(settings: Settings, table: str = "daily_bars") -> dict[str, list[tuple]]:
+    rows = query(
+        settings,
+        f"select a.symbol, t.* from {table} as t join assets as a on t.asset_id = a.asset_id order by a.symbol, t.date",
+    )
+    by_symbol: dict[str, list[tuple]] = {}
+    for symbol, *values in rows:
+        by_symbol.setdefault(symbol, []).append(tuple(values))
+    return by_symbol
+
+
+@pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_each_gate_quarantines_exactly_its_asset_and_the_next_clean_run_publishes_it(
+    target, live_env, monkeypatch, request
+):
+    if target == "postgres":
+        request.getfixturevalue("pg_env")
+    monkeypatch.setenv("DBT_TARGET", target)
     assert daily(providers=list(PROVIDERS)).ok
     settings = Settings.from_env()
-    good_day, good_close = query(settings, LATEST_IBM)[0]
-    published_rows = query(settings, "select count(*) from daily_bars")[0][0]
+    before = {table: _published(settings, table) for table in ("daily_bars", "daily_features")}
+    _execute(settings, *[f"create table raw.{t}_clean as select * from raw.{t}" for t in RAW_TABLES])
+    _inject(settings)
 
-    def hundredfold_ibm(provider, path, params, body):
-        if provider == "alpha_vantage" and params.get("symbol") == "IBM":
-            bar = body["Time Series (Daily)"][good_day.isoformat()]
-            for field in ("1. open", "2. high", "3. low", "4. close"):
-                bar[field] = f"{float(bar[field]) * 100:.4f}"
-        return body
-
-    live_env.payload_hooks.append(hundredfold_ibm)
-    try:
-        with pytest.raises(RunFailedError) as failed:
-            daily(providers=["alpha_vantage"])
-    finally:
-        live_env.payload_hooks.remove(hundredfold_ibm)
+    with pytest.raises(RunFailedError) as failed:
+        daily(providers=[])
     message = str(failed.value)
-    assert "impossible_moves_daily_bars" in message
-    assert "symbol=IBM" in message and f"date={good_day}" in message
-    assert query(settings, LATEST_IBM) == [(good_day, good_close)], "published marts keep the last good data"
-    assert query(settings, "select count(*) from daily_bars")[0][0] == published_rows
-    audited = query(settings, LATEST_IBM.replace("daily_bars db", "audit.daily_bars db"))
-    assert audited[0][1] == pytest.approx(good_close * 100), "the bad bar only reached the audit schema"
+    verdict = json.loads(query(settings, "select quarantined from ops.run_log order by finished_at desc limit 1")[0][0])
+    assert set(verdict) == set(INJECTED), "exactly the assets with injected breakage are held back"
+    for symbol, test in INJECTED.items():
+        assert test in verdict[symbol]["tests"], (symbol, verdict[symbol]["tests"].keys())
+        assert f"gate: {symbol} (asset" in message and test in message
+    assert "missing_date=" in verdict["MSFT"]["tests"]["assert_no_missing_sessions"]["sample"][0]
+    assert "gate warning (published): daily_bars_return_outliers" in message, "the warn-level failure is reported"
+    after = {table: _published(settings, table) for table in ("daily_bars", "daily_features")}
+    for table in after:
+        for symbol in INJECTED:
+            assert after[table][symbol] == before[table][symbol], f"{table} {symbol}: published rows kept as they were"
+    assert after["daily_bars"]["IBM"] != before["daily_bars"]["IBM"], "a good asset's revision published"
+    assert after["daily_bars"]["NVDA"] != before["daily_bars"]["NVDA"], "a warning does not hold an asset back"
+    audit = query(
+        settings, "select count(*) from audit.daily_bars a join audit.assets s using (asset_id) where s.symbol = 'MSFT'"
+    )
+    assert audit[0][0] == len(before["daily_bars"]["MSFT"]) - 1, "the bad build is only in the audit schema"
+    status = collect_status(settings)
+    assert {row["symbol"] for row in status["quarantined"]} == set(INJECTED)
 
-    assert daily(providers=["alpha_vantage"]).ok, "the next clean run publishes again"
-    assert query(settings, LATEST_IBM) == [(good_day, good_close)]
+    _execute(
+        settings,
+        *[s for t in RAW_TABLES for s in (f"delete from raw.{t}", f"insert into raw.{t} select * from raw.{t}_clean")],
+    )
+    clean = daily(providers=[])
+    assert clean.ok and clean.gate.outcome == "published", clean.text()
+    final = _published(settings)
+    audited = {s: rows for s, rows in _published(settings, "audit.daily_bars").items()}
+    assert final == audited, "the next clean run publishes every asset"
+    assert collect_status(settings)["quarantined"] == []
+
+
+def test_a_failure_naming_no_asset_blocks_the_whole_publish(live_env):
+    """A duplicated market-wide observation (the Fear & Greed index has no asset): nothing publishes."""
+    assert daily(providers=["alpha_vantage", "fear_greed"]).ok
+    settings = Settings.from_env()
+    published = _published(settings)
+    _execute(
+        settings,
+        "update raw.alpha_vantage_daily set _4_close = _2_high, _1_open = _2_high",  # would publish
+        "insert into raw.fear_greed_index select * from raw.fear_greed_index order by index_date desc limit 1",
+    )
+    with pytest.raises(RunFailedError, match="gate: nothing published: unique_combination_observations"):
+        daily(providers=[])
+    assert _published(settings) == published, "nothing published"

@@ -25,6 +25,7 @@ bars as (
 )
 
 select
+    assets.asset_id,
     assets.symbol,
     bars.date,
     bars.previous_close,

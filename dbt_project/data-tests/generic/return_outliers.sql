@@ -39,6 +39,7 @@ scored as (
 )
 
 select
+    assets.asset_id,
     assets.symbol,
     scored.date,
     scored.log_return,

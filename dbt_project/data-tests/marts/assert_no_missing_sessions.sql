@@ -1,7 +1,8 @@
 {#
     Every active asset has a bar for every session of its calendar between its first and
-    last bar: crypto every day, equities every NYSE session (weekends and holidays skipped).
-    Each failing row names the asset and the missing day.
+    last bar: crypto every day, equities every NYSE session (weekends and holidays skipped),
+    except the days an analyst acknowledged in seeds/known_gaps.csv (a halt, a suspension).
+    Each failing row names the asset and the missing day: the gate holds back that asset only.
 #}
 
 with
@@ -21,6 +22,12 @@ daily_bars as (
 trading_calendar as (
 
     select * from {{ ref('trading_calendar') }}
+
+),
+
+known_gaps as (
+
+    select * from {{ ref('known_gaps') }}
 
 ),
 
@@ -67,4 +74,10 @@ left join daily_bars
     on
         expected.asset_id = daily_bars.asset_id
         and expected.date = daily_bars.date
-where daily_bars.asset_id is null
+left join known_gaps
+    on
+        expected.symbol = known_gaps.symbol
+        and expected.date between known_gaps.from_date and known_gaps.to_date
+where
+    daily_bars.asset_id is null
+    and known_gaps.symbol is null

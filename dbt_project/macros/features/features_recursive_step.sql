@@ -6,8 +6,9 @@
     seed sequentially too); from its seed row on it holds the smoothed value.
 
     The recursive term of the CTE `states` over the bars table `bars_relation`, which must provide
-    asset_id, rn (0-based row of the bar in the asset's history), close, volume, close_change,
-    true_range, plus_dm, minus_dm (NULL on row 0). Two levels: the inner select advances the
+    asset_id, rn (0-based row of the bar in the asset's history), close, volume, volume_rn (the row
+    in volume's own series, NULL before its first volume), close_change, true_range, plus_dm,
+    minus_dm (NULL on row 0). Two levels: the inner select advances the
     recursions fed by the bar itself, the outer one those fed by them (MACD signal from the MACD
     line, ADX from +DI/-DI), so no expression is repeated inside another.
     Select list: asset_id, rn, e12, e26, fast, sig, gain, loss, atr, pdm, mdm, trs, adx, obv, max_close.
@@ -44,9 +45,12 @@
             else ({{ close }} - {{ prev }}.fast) * (cast(2 as {{ d }}) / 13) + {{ prev }}.fast
         end
     {%- endset -%}
+    {#- OBV runs on volume's own series (volume_rn, from the first bar with a volume); a missing
+        volume after that makes it NULL from then on, as NaN does in TA-Lib. -#}
     {%- set obv -%}
         case
-            when {{ rn }} = 0 then {{ cur }}.volume
+            when {{ cur }}.volume_rn is null then null
+            when {{ cur }}.volume_rn = 0 then {{ cur }}.volume
             when {{ cur }}.close_change > 0 then {{ prev }}.obv + {{ cur }}.volume
             when {{ cur }}.close_change < 0 then {{ prev }}.obv - {{ cur }}.volume
             else {{ prev }}.obv

@@ -8,14 +8,18 @@
     {{ return(adapter.dispatch('features_row_hash', 'market_elt')(date, high, low, close, volume)) }}
 {%- endmacro %}
 
+{#- Postgres: nested hashfloat8extended(), each seeded by the next. A missing value (a bar without
+    volume) hashes as NaN, which no provider value can be (parsing rejects it), not to NULL: the
+    fingerprint still covers the row. -#}
 {% macro default__features_row_hash(date, high, low, close, volume) -%}
+    {%- set nan = "cast('NaN' as double precision)" -%}
     hashfloat8extended(
-        {{ close }},
+        coalesce({{ close }}, {{ nan }}),
         hashfloat8extended(
-            {{ high }},
+            coalesce({{ high }}, {{ nan }}),
             hashfloat8extended(
-                {{ low }},
-                hashfloat8extended({{ volume }}, cast({{ date }} - date '1970-01-01' as bigint))
+                coalesce({{ low }}, {{ nan }}),
+                hashfloat8extended(coalesce({{ volume }}, {{ nan }}), cast({{ date }} - date '1970-01-01' as bigint))
             )
         )
     )

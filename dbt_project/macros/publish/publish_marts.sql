@@ -1,17 +1,20 @@
 {#
-    The "publish" of write-audit-publish: copy every mart built (and tested) in the `audit`
+    The "publish" of write-audit-publish: copy the marts built (and tested) in the `audit`
     schema to the target schema, where analysts and the runbook query them, in one
     transaction: readers see the previous good marts until the new ones are all in place.
-    The flow calls it (`dbt run-operation publish_marts`) only after `dbt test` passed.
+    The flow calls it (`dbt run-operation publish_marts`) once the gate (flows/gate.py) has
+    read the test results: `quarantined` lists the assets an error-severity test named; their
+    published rows stay exactly as last published, every other asset's rows are replaced.
     Views in `audit` (daily_features reads the incremental feature state) are published as
     tables too: a view would show the next, unaudited build as soon as it is written.
 
     A mart whose config has `meta: {publish_new_rows_from: <model>}` is published by its new
-    rows only (see publish_new_rows), so a daily run does not rewrite millions of unchanged
+    rows only (publish_new_rows), so a daily run does not rewrite millions of unchanged
     feature rows; it is copied whole the first time and whenever its columns changed.
 #}
-{% macro publish_marts() %}
-    {%- set statements = [] -%}
+{% macro publish_marts(quarantined=[]) %}
+    {%- set quarantined = quarantined | map('int') | list -%}
+    {%- set statements = [publish_lock()] -%}
     {%- set published_names = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model'
@@ -21,68 +24,123 @@
         {%- if built is not none -%}
             {%- set published = api.Relation.create(database=target.database, schema=target.schema, identifier=node.alias) -%}
             {%- set existing = adapter.get_relation(database=target.database, schema=target.schema, identifier=node.alias) -%}
+            {%- set columns = adapter.get_columns_in_relation(built) | map(attribute='name') | list -%}
+            {%- set same_columns = existing is not none and existing.type == 'table'
+                and (adapter.get_columns_in_relation(existing) | map(attribute='name') | list) == columns -%}
             {%- set source_name = (node.config.meta or {}).get('publish_new_rows_from') -%}
             {%- if source_name -%}
-                {%- do statements.extend(publish_new_rows(built, existing, published, source_name)) -%}
+                {%- do statements.extend(publish_new_rows(built, existing, published, source_name, same_columns, quarantined)) -%}
+            {%- elif quarantined and 'asset_id' in columns -%}
+                {%- do statements.extend(publish_keeping(built, existing, published, same_columns, quarantined)) -%}
             {%- else -%}
-                {%- if existing is not none -%}
-                    {%- do statements.append('drop ' ~ existing.type ~ ' if exists ' ~ published ~ ' cascade') -%}
-                {%- endif -%}
-                {%- do statements.append('create table ' ~ published ~ ' as select * from ' ~ built) -%}
+                {%- do statements.extend(publish_copy(built, existing, published)) -%}
             {%- endif -%}
             {%- do published_names.append(node.alias) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do adapter.create_schema(api.Relation.create(database=target.database, schema=target.schema)) -%}
-    {%- do run_query('begin;\n' ~ statements | join(';\n') ~ ';\ncommit;') -%}
-    {{ log('published to ' ~ target.schema ~ ': ' ~ published_names | sort | join(', '), info=true) }}
+    {%- do run_query('begin;\n' ~ statements | reject('equalto', '') | join(';\n') ~ ';\ncommit;') -%}
+    {{ log('published to ' ~ target.schema ~ ': ' ~ published_names | sort | join(', ')
+        ~ (' (held back: assets ' ~ quarantined | join(', ') ~ ')' if quarantined else ''), info=true) }}
+{% endmacro %}
+
+{#- SQL keeping the quarantined assets out of a selection (market-wide rows have no asset) -#}
+{% macro publish_not_quarantined(quarantined, column='asset_id') -%}
+    {%- if quarantined -%}
+        ({{ column }} is null or {{ column }} not in ({{ quarantined | join(', ') }}))
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- the whole mart, replacing the published one -#}
+{% macro publish_copy(built, existing, published) %}
+    {%- set statements = [] -%}
+    {%- if existing is not none -%}
+        {%- do statements.append('drop ' ~ existing.type ~ ' if exists ' ~ published ~ ' cascade') -%}
+    {%- endif -%}
+    {%- do statements.append('create table ' ~ published ~ ' as select * from ' ~ built) -%}
+    {{ return(statements) }}
+{% endmacro %}
+
+{#- every asset's rows but the quarantined ones', whose published rows stay as they were -#}
+{% macro publish_keeping(built, existing, published, same_columns, quarantined) %}
+    {%- set keep = publish_not_quarantined(quarantined) -%}
+    {%- if same_columns -%}
+        {{ return([
+            'delete from ' ~ published ~ ' where ' ~ keep,
+            'insert into ' ~ published ~ ' select * from ' ~ built ~ ' where ' ~ keep,
+        ]) }}
+    {%- endif -%}
+    {%- set statements = [] -%}
+    {%- if existing is not none -%}
+        {%- do statements.append('drop ' ~ existing.type ~ ' if exists ' ~ published ~ ' cascade') -%}
+    {%- endif -%}
+    {%- do statements.append('create table ' ~ published ~ ' as select * from ' ~ built ~ ' where ' ~ keep) -%}
+    {{ return(statements) }}
 {% endmacro %}
 
 {#
     Statements publishing `built` (keyed by asset_id, date) from the rows of its incremental
-    source model that no earlier publish took: the source's rows carry the dbt invocation
-    that computed them (computed_in_invocation, append-only per asset), and a small log
-    table beside the source lists the invocations already published. An asset recomputed
-    in full (its new rows start at rn = 0) loses all its published rows first; then the new
-    rows are inserted. Without a published table, a log, or with changed columns: a copy.
+    source model that no earlier publish took. Each source row carries `computed_at` (when the
+    dbt invocation that wrote it started) and `rn` (its row in the asset's history); a small
+    table beside the source keeps, per asset, the `computed_at` published last. An asset's
+    pending rows are those computed after that: its published rows from the first pending date
+    on are replaced by the built ones (all of them when the asset was recomputed from rn = 0).
+    Quarantined assets are left pending, so the next clean run publishes them. Without a
+    published table, a watermark table, or with changed columns: a copy.
 #}
-{% macro publish_new_rows(built, existing, published, source_name) %}
+{% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined) %}
     {%- set source_node = graph.nodes.values()
         | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', source_name)
         | first -%}
     {%- set source = adapter.get_relation(database=source_node.database, schema=source_node.schema, identifier=source_node.alias) -%}
-    {%- set log_relation = api.Relation.create(database=source.database, schema=source.schema, identifier=source.identifier ~ '_published') -%}
-    {%- set log_exists = adapter.get_relation(database=log_relation.database, schema=log_relation.schema, identifier=log_relation.identifier) is not none -%}
-    {%- set same_columns = existing is not none and existing.type == 'table'
-        and (adapter.get_columns_in_relation(existing) | map(attribute='name') | list)
-        == (adapter.get_columns_in_relation(built) | map(attribute='name') | list) -%}
-    {%- set new_rows -%}
-        select asset_id, date, rn from {{ source }}
-        where computed_in_invocation not in (select computed_in_invocation from {{ log_relation }})
-    {%- endset -%}
+    {%- set watermarks = api.Relation.create(database=source.database, schema=source.schema, identifier=source.identifier ~ '_published') -%}
+    {%- set watermarks_exist = adapter.get_relation(database=watermarks.database, schema=watermarks.schema, identifier=watermarks.identifier) is not none
+        and 'published_through' in (adapter.get_columns_in_relation(watermarks) | map(attribute='name') | list) -%}
+    {%- set keep = publish_not_quarantined(quarantined, 'source.asset_id') -%}
+    {%- set pending = api.Relation.create(identifier=source.identifier ~ '_pending', type='table') -%}
     {%- set statements = [] -%}
-    {%- if log_exists and same_columns -%}
-        {#- two deletes, each a hashed (semi-)join on Postgres: an OR of the two conditions made
-            Postgres compare every published row with every new row (736 s at 7.3M rows) -#}
+    {%- if watermarks_exist and same_columns -%}
+        {%- do statements.append('drop table if exists ' ~ pending) -%}
         {%- do statements.append(
-            'delete from ' ~ published ~ ' where asset_id in (select asset_id from (' ~ new_rows ~ ') as n where rn = 0)') -%}
+            'create temporary table ' ~ pending ~ ' as select source.asset_id,'
+            ~ " case when min(source.rn) = 0 then cast('0001-01-01' as date) else min(source.date) end as from_date,"
+            ~ ' max(source.computed_at) as published_through'
+            ~ ' from ' ~ source ~ ' as source left join ' ~ watermarks ~ ' as watermarks'
+            ~ ' on source.asset_id = watermarks.asset_id'
+            ~ ' where (watermarks.published_through is null or source.computed_at > watermarks.published_through)'
+            ~ ' and ' ~ keep ~ ' group by source.asset_id') -%}
         {%- do statements.append(
-            'delete from ' ~ published ~ ' where exists (select 1 from (' ~ new_rows ~ ') as n'
-            ~ ' where n.asset_id = ' ~ published ~ '.asset_id and n.date = ' ~ published ~ '.date)') -%}
+            'delete from ' ~ published ~ ' where exists (select 1 from ' ~ pending ~ ' as pending'
+            ~ ' where pending.asset_id = ' ~ published ~ '.asset_id and ' ~ published ~ '.date >= pending.from_date)') -%}
         {%- do statements.append(
-            'insert into ' ~ published ~ ' select * from ' ~ built
-            ~ ' where (asset_id, date) in (select asset_id, date from (' ~ new_rows ~ ') as n)') -%}
+            'insert into ' ~ published ~ ' select built.* from ' ~ built ~ ' as built inner join ' ~ pending ~ ' as pending'
+            ~ ' on built.asset_id = pending.asset_id and built.date >= pending.from_date') -%}
+        {%- do statements.append(
+            'delete from ' ~ watermarks ~ ' where asset_id in (select asset_id from ' ~ pending ~ ')') -%}
+        {%- do statements.append(
+            'insert into ' ~ watermarks ~ ' select asset_id, published_through from ' ~ pending) -%}
+        {%- do statements.append('drop table ' ~ pending) -%}
     {%- else -%}
-        {%- if existing is not none -%}
-            {%- do statements.append('drop ' ~ existing.type ~ ' if exists ' ~ published ~ ' cascade') -%}
-        {%- endif -%}
-        {%- do statements.append('create table ' ~ published ~ ' as select * from ' ~ built) -%}
-        {%- do statements.append('drop table if exists ' ~ log_relation) -%}
-        {%- do statements.append('create table ' ~ log_relation ~ ' (computed_in_invocation varchar(64))') -%}
+        {%- do statements.extend(publish_keeping(built, existing, published, false, quarantined)) -%}
+        {%- do statements.append('drop table if exists ' ~ watermarks) -%}
+        {%- do statements.append(
+            'create table ' ~ watermarks ~ ' as select source.asset_id, max(source.computed_at) as published_through'
+            ~ ' from ' ~ source ~ ' as source where ' ~ keep ~ ' group by source.asset_id') -%}
     {%- endif -%}
-    {%- do statements.append(
-        'insert into ' ~ log_relation ~ ' select distinct computed_in_invocation from ' ~ source
-        ~ ' where computed_in_invocation not in (select computed_in_invocation from ' ~ log_relation ~ ')') -%}
     {{ return(statements) }}
 {% endmacro %}
+
+{#- One publish at a time: Postgres takes a transaction-level advisory lock; DuckDB has one writer anyway. -#}
+{% macro publish_lock() -%}
+    {{ return(adapter.dispatch('publish_lock', 'market_elt')()) }}
+{%- endmacro %}
+
+{% macro default__publish_lock() -%}
+    select pg_advisory_xact_lock(hashtext('market_elt.publish_marts'))
+{%- endmacro %}
+
+{% macro duckdb__publish_lock() -%}
+{%- endmacro %}

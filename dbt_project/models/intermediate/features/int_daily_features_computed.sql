@@ -57,6 +57,9 @@
         close,
         volume,
         previous_close,
+        volume_start_rn,
+        volume_rn,
+        volume_poisoned,
         history_hash,
         context_start,
 {%- endset %}
@@ -116,7 +119,7 @@ money_flows as (
         {#- TA-Lib's MFI counts a typical price within ~90 ulp of the previous one as unchanged. #}
         case
             when
-                rn > 0
+                volume_rn > 0
                 and typical_price > previous_typical_price
                 and not {{ features_is_tie('typical_price', 'previous_typical_price') }}
                 then typical_price * volume
@@ -124,7 +127,7 @@ money_flows as (
         end as positive_money_flow,
         case
             when
-                rn > 0
+                volume_rn > 0
                 and typical_price < previous_typical_price
                 and not {{ features_is_tie('typical_price', 'previous_typical_price') }}
                 then typical_price * volume
@@ -517,7 +520,9 @@ final as (
         sqrt(log_return_variance_20) * sqrt(
             case asset_type when 'crypto' then cast(365 as {{ d }}) when 'equity' then cast(252 as {{ d }}) end
         ) as realized_vol_20,
-        case when rn >= 20 then volume / (nullif(volume_sum_prior_20, 0) / 20) end as rvol_20,
+        case
+            when volume_rn >= 20 and not volume_poisoned then volume / (nullif(volume_sum_prior_20, 0) / 20)
+        end as rvol_20,
         sma_50_resolved / sma_50_lag_5_resolved - 1 as sma_50_slope,
         sma_200_resolved / sma_200_lag_5_resolved - 1 as sma_200_slope,
         case
@@ -538,8 +543,9 @@ final as (
         case when rn >= 17 then slow_k end as stoch_k,
         slow_d as stoch_d,
         case
-            when rn >= 14 and positive_money_flow_14 + negative_money_flow_14 = 0 then cast(0 as {{ d }})
-            when rn >= 14 then 100 * (positive_money_flow_14 / (positive_money_flow_14 + negative_money_flow_14))
+            when coalesce(volume_rn < 14, true) or volume_poisoned then null
+            when positive_money_flow_14 + negative_money_flow_14 = 0 then cast(0 as {{ d }})
+            else 100 * (positive_money_flow_14 / (positive_money_flow_14 + negative_money_flow_14))
         end as mfi_14,
         state_obv as obv,
         case when rn >= 27 then state_adx end as adx_14,
@@ -558,7 +564,9 @@ final as (
         {%- endfor %}
         history_hash as state_history_hash,
         context_start as state_context_start,
-        '{{ invocation_id }}' as computed_in_invocation
+        case when history_hash is not null then volume_start_rn end as state_volume_start_rn,
+        case when history_hash is not null then volume_poisoned end as state_volume_poisoned,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as computed_at
 
     from joined
     {#- filtered after the join: before it, DuckDB would build its hash table from the wide side #}

@@ -122,6 +122,8 @@ plans as (
         stored_states.first_date,
         stored_states.state_history_hash,
         stored_states.state_context_start,
+        stored_states.state_volume_start_rn,
+        stored_states.state_volume_poisoned,
         history_checks.n_new_rows,
         coalesce(
             history_checks.n_stored_rows = stored_states.rn + 1
@@ -148,7 +150,9 @@ batch_bars as (
         case
             when plans.is_unchanged then cast(plans.state_history_hash as {{ features_fingerprint_type() }})
         end as base_history_hash,
-        coalesce(plans.is_unchanged and bars.date = plans.date, false) as is_state_row
+        coalesce(plans.is_unchanged and bars.date = plans.date, false) as is_state_row,
+        case when plans.is_unchanged then plans.state_volume_start_rn end as base_volume_start_rn,
+        case when plans.is_unchanged then plans.state_volume_poisoned end as base_volume_poisoned
 
     from bars
     left join plans
@@ -171,7 +175,9 @@ batch_bars as (
         cast(null as date) as base_date,
         cast(null as date) as first_date,
         cast(null as {{ features_fingerprint_type() }}) as base_history_hash,
-        false as is_state_row
+        false as is_state_row,
+        cast(null as bigint) as base_volume_start_rn,
+        cast(null as boolean) as base_volume_poisoned
 
     from bars
 
@@ -234,6 +240,38 @@ numbered as (
 
 ),
 
+{#-
+    Volume's own series (features.md, "Missing inputs"): it starts at the asset's first bar with
+    a volume (a continued asset keeps its stored start), and a missing volume after that start
+    poisons the volume features (OBV, MFI, rvol) from that bar on, as NaN does in TA-Lib.
+#}
+
+volume_started as (
+
+    select
+        *,
+        coalesce(base_volume_start_rn, min(case when is_new and volume is not null then rn end) over whole_history)
+            as volume_start_rn
+
+    from numbered
+    window whole_history as (partition by asset_id)
+
+),
+
+volume_series as (
+
+    select
+        *,
+        case when rn >= volume_start_rn then rn - volume_start_rn end as volume_rn,
+        coalesce(base_volume_poisoned, false)
+        or sum(case when volume is null and rn > volume_start_rn then 1 else 0 end) over (
+            partition by asset_id order by rn rows between unbounded preceding and current row
+        ) > 0 as volume_poisoned
+
+    from volume_started
+
+),
+
 final as (
 
     select
@@ -252,6 +290,9 @@ final as (
         previous_close,
         previous_high,
         previous_low,
+        volume_start_rn,
+        volume_rn,
+        volume_poisoned,
         case when is_last_row then history_hash end as history_hash,
         case when is_last_row then context_start end as context_start,
         case when rn > 0 then close - previous_close end as close_change,
@@ -270,7 +311,7 @@ final as (
             when rn > 0 then cast(0 as double precision)
         end as minus_dm
 
-    from numbered
+    from volume_series
 
 )
 
