@@ -115,6 +115,8 @@ class Settings:
     backoff_factor: float = 1.0
     request_timeout: float = 30.0
     workers: int = 4
+    # Seconds a run waits for the warehouse while another run holds it; 0 refuses at once.
+    lock_timeout: float = 600.0
     budgets: dict[str, dict[str, int | None]] = field(default_factory=dict)
     pipelines_dir: Path | None = None
     postgres: PostgresSettings = field(default_factory=PostgresSettings.from_env)
@@ -183,6 +185,10 @@ class Settings:
             backoff_factor=float(_lookup("MARKET_ELT_BACKOFF_FACTOR", "runtime.request_backoff_factor", "1.0")),
             request_timeout=float(_lookup("MARKET_ELT_REQUEST_TIMEOUT", "runtime.request_timeout", "30")),
             workers=int(_lookup("MARKET_ELT_WORKERS", "runtime.workers", "4")),
+            lock_timeout=float(_lookup("MARKET_ELT_LOCK_TIMEOUT", "runtime.lock_timeout", "600")),
+            dbt_project_dir=Path(_lookup("MARKET_ELT_DBT_PROJECT_DIR", "runtime.dbt_project_dir", str(DBT_PROJECT_DIR)))
+            .expanduser()
+            .resolve(),
             budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
         )

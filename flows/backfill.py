@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow
+from prefect import flow, runtime
 
 from extract.backfill import Backfill
 from extract.settings import Settings
@@ -12,6 +12,7 @@ from flows.offline import provider_settings
 from flows.summary import RunSummary
 from flows.tasks import backfill as backfill_task
 from flows.tasks import collect, finish, run_transform
+from flows.warehouse_lock import warehouse_lock
 
 
 @flow(name="market-elt-backfill", log_prints=True)
@@ -29,9 +30,12 @@ def backfill(
     Rerunning the same range after a crash or Ctrl-C skips the assets already finished."""
     summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     window = Backfill(start, end)
-    with provider_settings(Settings.from_env(), offline, offline_plans) as settings:
+    with (
+        provider_settings(Settings.from_env(), offline, offline_plans) as settings,
+        warehouse_lock(settings, f"flow run {runtime.flow_run.name} (backfill)", settings.lock_timeout, print),
+    ):
         state = backfill_task(provider, settings, window, assets, limit, return_state=True)
         collect(summary, provider, state)
-    if transform:
-        run_transform(settings, summary, [provider])
-    return finish(settings, summary, "backfill", started)
+        if transform:
+            run_transform(settings, summary, [provider])
+        return finish(settings, summary, "backfill", started)

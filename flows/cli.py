@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="runbook view: latest bars, missing sessions, last runs, freshness")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--runs", type=int, default=10, help="how many run-log rows to show (default 10)")
+    status.add_argument(
+        "--known-gaps",
+        metavar="REASON",
+        help="print seeds/known_gaps.csv rows acknowledging the missing sessions holding assets back",
+    )
     commands.add_parser("serve", help="run prefect.yaml's schedules in this process until Ctrl-C (no worker needed)")
     emulator = commands.add_parser("emulator", help="serve the provider emulator until Ctrl-C (analysts' sandbox)")
     emulator.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from flows.backfill import backfill
     from flows.daily import daily
     from flows.summary import RunFailedError
+    from flows.warehouse_lock import WarehouseBusyError
 
     try:
         if args.command == "transform":
@@ -106,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     except RunFailedError:
         return 1
+    except WarehouseBusyError as busy:
+        print(f"market-elt {args.command}: {busy}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     return 0
 
 
@@ -124,8 +133,11 @@ def _operations(args: argparse.Namespace) -> int:
 
             print(chart(settings, args.symbol, args.out or Path("data/charts") / f"{args.symbol.upper()}.png"))
         elif args.command == "status":
-            from flows.status import as_json, collect_status, render
+            from flows.status import as_json, collect_status, known_gap_rows, render
 
+            if args.known_gaps:
+                print("\n".join(known_gap_rows(settings, args.known_gaps)))
+                return 0
             report = collect_status(settings, runs=args.runs)
             if args.json:
                 print(as_json(report))

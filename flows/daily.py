@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, runtime
 
 from extract.calendars import NEW_YORK, is_nyse_session, nyse_holidays
 from extract.registry import PROVIDERS
@@ -17,6 +17,7 @@ from extract.settings import Settings
 from flows.offline import provider_settings
 from flows.summary import RunSummary
 from flows.tasks import collect, extract, finish, run_transform
+from flows.warehouse_lock import warehouse_lock
 
 NYSE_PROVIDERS = ("alpha_vantage",)
 
@@ -45,9 +46,12 @@ def daily(
         get_run_logger().info(f"NYSE closed on {day} ({closed}): skipping {', '.join(skipped) or 'nothing'}")
         if not providers:
             return summary
-    with provider_settings(Settings.from_env(), offline, offline_plans) as settings:
+    with (
+        provider_settings(Settings.from_env(), offline, offline_plans) as settings,
+        warehouse_lock(settings, f"flow run {runtime.flow_run.name} (daily)", settings.lock_timeout, print),
+    ):
         for provider in providers:
             collect(summary, provider, extract(provider, settings, return_state=True))
-    if transform:
-        run_transform(settings, summary, providers or None)
-    return finish(settings, summary, "daily", started)
+        if transform:
+            run_transform(settings, summary, providers or None)
+        return finish(settings, summary, "daily", started)

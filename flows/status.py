@@ -15,7 +15,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from extract.calendars import last_completed_session
+from extract.calendars import last_completed_session, nyse_sessions
 from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.warehouse import columns_and_rows
@@ -117,6 +117,43 @@ def _freshness(settings: Settings) -> list[dict]:
         if isinstance(rows, list) and rows and next(iter(rows[0].values())) is not None:
             freshness.append({"source": source, "last_load": next(iter(rows[0].values()))})
     return freshness
+
+
+MISSING_SESSIONS_SQL = """
+select missing.symbol, assets.asset_type, missing.missing_date
+from audit_failures.assert_no_missing_sessions as missing
+inner join seeds.assets as assets on missing.asset_id = assets.asset_id
+order by missing.symbol, missing.missing_date
+"""
+
+
+def known_gap_rows(settings: Settings, reason: str) -> list[str]:
+    """Rows for seeds/known_gaps.csv acknowledging the missing sessions the last gate saw: one
+    row per run of consecutive missing sessions of an asset (on its own calendar), so
+    `market-elt status --known-gaps "trading suspension" >> dbt_project/seeds/known_gaps.csv`
+    acknowledges them all."""
+    _, rows = columns_and_rows(settings, MISSING_SESSIONS_SQL)
+    quoted = '"' + reason.replace('"', '""') + '"' if any(c in reason for c in ',"\n') else reason
+    lines = []
+    for symbol in dict.fromkeys(row[0] for row in rows):
+        days = [day for sym, _, day in rows if sym == symbol]
+        asset_type = next(kind for sym, kind, _ in rows if sym == symbol)
+        sessions = _sessions(asset_type, days[0], days[-1])
+        position = {day: index for index, day in enumerate(sessions)}
+        start = previous = days[0]
+        for day in [*days[1:], None]:
+            if day is not None and position.get(day) == position.get(previous, -2) + 1:
+                previous = day
+                continue
+            lines.append(f"{symbol},{start.isoformat()},{previous.isoformat()},{quoted}")
+            start = previous = day
+    return lines
+
+
+def _sessions(asset_type: str, start: dt.date, end: dt.date) -> list[dt.date]:
+    if asset_type == "crypto":
+        return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    return nyse_sessions(start, end)
 
 
 def as_json(status: dict) -> str:

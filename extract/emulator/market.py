@@ -53,6 +53,8 @@ class EquityProfile:
     daily_volume: float
     dividend_yield: float = 0.0
     splits: dict[dt.date, float] = field(default_factory=dict)
+    # Trading suspensions (first and last day, inclusive): sessions of its exchange without a bar.
+    suspensions: tuple[tuple[dt.date, dt.date], ...] = ()
 
 
 COINS = (
@@ -196,6 +198,8 @@ def walk_equity(profile: EquityProfile, sessions: list[dt.date]) -> list[EquityS
     paid: set[tuple[int, int]] = set()
     walked = []
     for day in sessions:
+        if any(first <= day <= last for first, last in profile.suspensions):
+            continue
         shares_factor = math.prod(ratio for split_day, ratio in profile.splits.items() if split_day > day)
         dividend = 0.0
         month = (day.year, day.month)

@@ -5,14 +5,20 @@ held-back assets; a failure naming no asset blocks the whole publish. DuckDB and
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
+from extract.calendars import last_completed_session, nyse_sessions
+from extract.emulator.market import EQUITIES, EquityProfile, SyntheticMarket
+from extract.emulator.server import Emulator
 from extract.registry import PROVIDERS
-from extract.settings import Settings
+from extract.settings import DBT_PROJECT_DIR, Settings
 from flows.daily import daily
-from flows.status import collect_status
+from flows.status import collect_status, known_gap_rows
 from flows.summary import RunFailedError
 from flows.warehouse import query
 
@@ -167,3 +173,73 @@ def test_a_failure_naming_no_asset_blocks_the_whole_publish(live_env):
     with pytest.raises(RunFailedError, match="gate: nothing published: unique_combination_observations"):
         daily(providers=[])
     assert _published(settings) == published, "nothing published"
+
+
+def _universe(project: Path, rows: list[str]) -> None:
+    (project / "seeds" / "assets.csv").write_text(
+        "asset_id,symbol,name,asset_type,coingecko_id,alpha_vantage_symbol,is_active\n" + "\n".join(rows) + "\n"
+    )
+
+
+@pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
+    target, tmp_path, monkeypatch, prefect_harness, request
+):
+    """Five stocks and one with a three-week trading suspension: the five publish in full with
+    their features, the suspended one publishes nothing and is named in the run's last lines and
+    in status; once its gap is in known_gaps.csv (the documented one-liner), it publishes too."""
+    if target == "postgres":
+        request.getfixturevalue("pg_env")
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    good = ["AAPL", "MSFT", "NVDA", "IBM", "SPY"]
+    _universe(
+        project,
+        [f"{101 + i},{s},{s},equity,,{s},true" for i, s in enumerate(good)] + ["120,SUSP,Suspended,equity,,SUSP,true"],
+    )
+    sessions = nyse_sessions(dt.date(2026, 1, 1), last_completed_session(dt.datetime.now(dt.UTC)))
+    suspended = (sessions[-60], sessions[-46])  # 15 sessions inside the latest 100 served
+    profiles = [p for p in EQUITIES if p.symbol in good]
+    market = SyntheticMarket(
+        equities=(*profiles, EquityProfile("SUSP", "Suspended", 12.0, 0.3, 1e6, suspensions=(suspended,)))
+    )
+    with Emulator(market=market) as emulator:
+        for name, value in {
+            **emulator.environ(),
+            "DBT_TARGET": target,
+            "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+            "DLT_DATA_DIR": str(tmp_path / "dlt"),
+            "MARKET_ELT_DBT_PROJECT_DIR": str(project),
+            "ALPHAVANTAGE_API_KEY": "free-key",
+            "ALPHAVANTAGE_CALLS_PER_SECOND": "unlimited",
+            "ALPHAVANTAGE_CALLS_PER_DAY": "unlimited",
+        }.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(RunFailedError) as failed:
+            daily(providers=["alpha_vantage"])
+        last_lines = str(failed.value).splitlines()[-3:]
+        assert any("gate: SUSP (asset 120) held back" in line and "assert_no_missing_sessions: 15 row(s)" in line
+                   for line in last_lines), last_lines  # fmt: skip
+        settings = Settings.from_env()
+        bars = dict(
+            query(settings, "select a.symbol, count(*) from daily_bars join assets as a using (asset_id) group by 1")
+        )
+        features = dict(
+            query(
+                settings,
+                "select a.symbol, count(sma_20) from daily_features join assets as a using (asset_id) group by 1",
+            )
+        )
+        assert bars == dict.fromkeys(good, 100) and features == dict.fromkeys(good, 81), (bars, features)
+        assert [row["symbol"] for row in collect_status(settings)["quarantined"]] == ["SUSP"]
+
+        rows = known_gap_rows(settings, "trading suspension")
+        assert rows == [f"SUSP,{suspended[0]},{suspended[1]},trading suspension"]
+        with (project / "seeds" / "known_gaps.csv").open("a") as gaps:
+            gaps.write("\n".join(rows) + "\n")
+        assert daily(providers=["alpha_vantage"]).ok
+        published = dict(
+            query(settings, "select a.symbol, count(*) from daily_bars join assets as a using (asset_id) group by 1")
+        )
+        assert published == dict.fromkeys([*good, "SUSP"], 100)
+        assert collect_status(settings)["quarantined"] == []
