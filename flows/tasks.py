@@ -13,7 +13,7 @@ from extract.pipeline import backfill_provider, extract_provider
 from extract.registry import PROVIDERS
 from extract.report import ProviderReport
 from extract.settings import Settings
-from flows.dbt import DbtSummary, invoke_dbt
+from flows.dbt import DbtSummary, invoke_dbt, parse_project
 from flows.gate import Verdict, decide
 from flows.runlog import record_run
 from flows.summary import RunSummary
@@ -41,10 +41,16 @@ def backfill(
 
 
 @task(task_run_name="dbt-{label}", cache_policy=NO_CACHE)
-def dbt(command: list[str], settings: Settings, label: str, tests_decide: bool = False) -> DbtSummary:
-    summary = invoke_dbt(command, settings, tests_decide=tests_decide)
+def dbt(command: list[str], settings: Settings, label: str, tests_decide: bool = False, manifest=None) -> DbtSummary:
+    summary = invoke_dbt(command, settings, tests_decide=tests_decide, manifest=manifest)
     get_run_logger().info(summary.line())
     return summary
+
+
+@task(task_run_name="dbt-parse", cache_policy=NO_CACHE)
+def parse(settings: Settings):
+    """The project parsed once for the run's dbt steps."""
+    return parse_project(settings)
 
 
 @task(task_run_name="gate", cache_policy=NO_CACHE)
@@ -75,13 +81,18 @@ def run_transform(settings: Settings, summary: RunSummary, providers: list[str] 
     times) is reported last. `providers`: the run's (default every provider); assets without
     bars and stale sources are reported for these only."""
     specs = [PROVIDERS[name] for name in (PROVIDERS if providers is None else providers)]
+    parsed = parse(settings, return_state=True)
+    if not parsed.is_completed():
+        summary.errors.append(str(parsed.message))
+        return
+    manifest = parsed.result()
     for label, command in BUILD_STEPS:
-        state = dbt(command, settings, label, return_state=True)
+        state = dbt(command, settings, label, manifest=manifest, return_state=True)
         if not state.is_completed():
             summary.errors.append(str(state.message))
             return
         summary.dbt.append(state.result())
-    tested = dbt(["test"], settings, "test", tests_decide=True, return_state=True)
+    tested = dbt(["test"], settings, "test", tests_decide=True, manifest=manifest, return_state=True)
     if not tested.is_completed():
         summary.errors.append(str(tested.message))
         return
@@ -92,8 +103,8 @@ def run_transform(settings: Settings, summary: RunSummary, providers: list[str] 
     summary.warnings.extend(verdict.warning_lines())
     if not verdict.publishes:
         return
-    arguments = json.dumps({"quarantined": sorted(verdict.quarantined)})
-    published = dbt(["run-operation", "publish_marts", "--args", arguments], settings, "publish", return_state=True)
+    publish = ["run-operation", "publish_marts", "--args", json.dumps({"quarantined": sorted(verdict.quarantined)})]
+    published = dbt(publish, settings, "publish", manifest=manifest, return_state=True)
     if not published.is_completed():
         summary.errors.append(str(published.message))
         return
@@ -104,7 +115,9 @@ def run_transform(settings: Settings, summary: RunSummary, providers: list[str] 
     if not loaded:
         return
     selected = [f"source:{name}" for name in loaded]
-    freshness = dbt(["source", "freshness", "--select", *selected], settings, "freshness", return_state=True)
+    freshness = dbt(
+        ["source", "freshness", "--select", *selected], settings, "freshness", manifest=manifest, return_state=True
+    )
     if freshness.is_completed():
         summary.dbt.append(freshness.result())
     else:
