@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from common import measure  # noqa: E402 - shared with load.py and transform.py
 
 FEATURE_SELECTION = ["int_feature_bars_batched+"]
-STATE_TABLE = "staging.int_daily_features_computed"
+STATE_TABLE = "features.int_daily_features_computed"
 
 
 # ---------------------------------------------------------------- helpers run in child processes
@@ -50,6 +50,11 @@ def _marts_schema(default: str) -> str:
     return marts.get("+schema") or marts.get("schema") or default
 
 
+# What the feature models read their bars from (ref('int_daily_bars'), dbt_project.yml's intermediate schema).
+BARS_SCHEMA = "intermediate"
+BARS = f"{BARS_SCHEMA}.int_daily_bars"
+
+
 def _settings(duckdb_path: str, target: str):
     from extract.settings import Settings
 
@@ -60,12 +65,13 @@ def _settings(duckdb_path: str, target: str):
 
 
 def generate_panel(duckdb_path: str, assets: int, days: int) -> None:
-    """A random-walk OHLCV panel in daily_bars and assets (half crypto, half equity)."""
+    """A random-walk OHLCV panel in int_daily_bars and assets (half crypto, half equity)."""
     import duckdb
 
     schema = _marts_schema("main")
     with duckdb.connect(duckdb_path) as con:
         con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create schema if not exists {BARS_SCHEMA}")
         con.execute("select setseed(0.42)")
         con.execute(f"""
             create or replace table {schema}.assets as
@@ -75,7 +81,7 @@ def generate_panel(duckdb_path: str, assets: int, days: int) -> None:
             from range(1, {assets} + 1) r(i)
         """)
         con.execute(f"""
-            create or replace table {schema}.daily_bars as
+            create or replace table {BARS} as
             with steps as (
                 select a.i as asset_id, d.j as day, 0.02 * (random() + random() + random() - 1.5) as step,
                     random() as u1, random() as u2, floor(random() * 1000000) as volume
@@ -99,7 +105,7 @@ def dbt_run(duckdb_path: str, target: str, full_refresh: bool) -> dict:
     """dbt run of the feature models, in-process as the flow runs it; dbt's own elapsed time and per model."""
     from dbt.cli.main import dbtRunner
 
-    from flows.dbt import dbt_args
+    from flows.runtime.dbt import dbt_args
 
     settings = _settings(duckdb_path, target)
     os.environ["DUCKDB_PATH"], os.environ["DBT_TARGET"] = str(settings.duckdb_path), settings.dbt_target
@@ -115,24 +121,22 @@ def dbt_run(duckdb_path: str, target: str, full_refresh: bool) -> dict:
 
 def append_day(duckdb_path: str, target: str) -> None:
     """Every asset gets one more bar (the day after its last one)."""
-    schema = _marts_schema("main" if target == "dev" else "public")
     sql = f"""
-        insert into {schema}.daily_bars
+        insert into {BARS}
         select asset_id, date + 1, close, close * 1.01, close * 0.99, close * 1.003, volume, close * 1.003 * volume,
             source, adjusted_flag, adjustment, 'bench-next-day'
-        from {schema}.daily_bars
-        where (asset_id, date) in (select asset_id, max(date) from {schema}.daily_bars group by asset_id)
+        from {BARS}
+        where (asset_id, date) in (select asset_id, max(date) from {BARS} group by asset_id)
     """
     _execute(duckdb_path, target, [sql])
 
 
 def remove_appended_day(duckdb_path: str, target: str) -> None:
     """Undo append_day and its features, so the incremental run can be repeated."""
-    schema = _marts_schema("main" if target == "dev" else "public")
     _execute(duckdb_path, target, [
         f"delete from {STATE_TABLE} where (asset_id, date) in "
-        f"(select asset_id, date from {schema}.daily_bars where load_id = 'bench-next-day')",
-        f"delete from {schema}.daily_bars where load_id = 'bench-next-day'",
+        f"(select asset_id, date from {BARS} where load_id = 'bench-next-day')",
+        f"delete from {BARS} where load_id = 'bench-next-day'",
     ])  # fmt: skip
 
 
@@ -148,8 +152,8 @@ def restate_assets(duckdb_path: str, target: str, repeat: int) -> None:
     factor = 1 - 0.01 * (repeat + 1)
     _execute(duckdb_path, target, [
         f"create table if not exists {schema}.bench_restated_originals as "
-        f"select asset_id, date, open, high, low, close from {schema}.daily_bars where {RESTATED}",
-        f"update {schema}.daily_bars set open = open * {factor}, high = high * {factor}, "
+        f"select asset_id, date, open, high, low, close from {BARS} where {RESTATED}",
+        f"update {BARS} set open = open * {factor}, high = high * {factor}, "
         f"low = low * {factor}, close = close * {factor} where {RESTATED}",
     ])  # fmt: skip
 
@@ -157,9 +161,9 @@ def restate_assets(duckdb_path: str, target: str, repeat: int) -> None:
 def restore_restated(duckdb_path: str, target: str) -> None:
     schema = _marts_schema("main" if target == "dev" else "public")
     _execute(duckdb_path, target, [
-        f"update {schema}.daily_bars set open = o.open, high = o.high, low = o.low, close = o.close "
+        f"update {BARS} set open = o.open, high = o.high, low = o.low, close = o.close "
         f"from {schema}.bench_restated_originals as o "
-        f"where daily_bars.asset_id = o.asset_id and daily_bars.date = o.date",
+        f"where int_daily_bars.asset_id = o.asset_id and int_daily_bars.date = o.date",
     ])  # fmt: skip
 
 
@@ -188,18 +192,17 @@ def copy_panel_to_postgres(duckdb_path: str, workdir: str) -> None:
     schema_duck, schema_pg = _marts_schema("main"), _marts_schema("public")
     csv_bars, csv_assets = Path(workdir) / "bars.csv", Path(workdir) / "assets.csv"
     with duckdb.connect(duckdb_path, read_only=True) as con:
-        con.execute(
-            f"copy (select * from {schema_duck}.daily_bars where load_id = 'bench') to '{csv_bars}' (header false)"
-        )
+        con.execute(f"copy (select * from {BARS} where load_id = 'bench') to '{csv_bars}' (header false)")
         con.execute(f"copy {schema_duck}.assets to '{csv_assets}' (header false)")
     connection = psycopg2.connect("")
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(f"create schema if not exists {schema_pg}")
-        cursor.execute(f"drop table if exists {schema_pg}.daily_bars cascade")
+        cursor.execute(f"create schema if not exists {BARS_SCHEMA}")
+        cursor.execute(f"drop table if exists {BARS} cascade")
         cursor.execute(f"drop table if exists {schema_pg}.assets cascade")
         cursor.execute(
-            f"create table {schema_pg}.daily_bars (asset_id integer, date date, open double precision, "
+            f"create table {BARS} (asset_id integer, date date, open double precision, "
             "high double precision, low double precision, close double precision, volume double precision, "
             "dollar_volume double precision, source text, adjusted_flag boolean, adjustment text, load_id text)"
         )
@@ -208,10 +211,10 @@ def copy_panel_to_postgres(duckdb_path: str, workdir: str) -> None:
             "coingecko_id text, alpha_vantage_symbol text, is_active boolean)"
         )
         with open(csv_bars) as handle:
-            cursor.copy_expert(f"copy {schema_pg}.daily_bars from stdin with (format csv)", handle)
+            cursor.copy_expert(f"copy {BARS} from stdin with (format csv)", handle)
         with open(csv_assets) as handle:
             cursor.copy_expert(f"copy {schema_pg}.assets from stdin with (format csv)", handle)
-        cursor.execute(f"analyze {schema_pg}.daily_bars")
+        cursor.execute(f"analyze {BARS}")
     connection.close()
 
 
@@ -226,7 +229,7 @@ def talib_pandas_baseline(duckdb_path: str) -> int:
     with duckdb.connect(duckdb_path) as con:
         bars = con.execute(
             f"select b.asset_id, b.date, b.high, b.low, b.close, b.volume, a.asset_type "
-            f"from {schema}.daily_bars b join {schema}.assets a using (asset_id) order by b.asset_id, b.date"
+            f"from {BARS} b join {schema}.assets a using (asset_id) order by b.asset_id, b.date"
         ).df()
         frames = []
         for asset_id, g in bars.groupby("asset_id", sort=False):
@@ -342,7 +345,7 @@ def ema_sql(method: str, source: str, n: int = 12) -> str:
 
 def ema_formulation(duckdb_path: str, target: str, method: str) -> list:
     """Time one EMA formulation over the batch table of the last full build (both EMAs 12 and 26)."""
-    source = "staging.int_feature_bars_batched"
+    source = "features.int_feature_bars_batched"
     if target == "dev":
         import duckdb
 

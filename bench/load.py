@@ -107,7 +107,7 @@ def postgres_limit(n: int, payloads: str, workdir: str, pg_env: dict) -> dict:
     import duckdb
 
     os.environ.update(pg_env)
-    from flows.warehouse import postgres_connection
+    from flows.runtime.warehouse import postgres_connection
 
     csv_path = Path(workdir) / "limit.csv"
     with duckdb.connect() as con:

@@ -109,7 +109,7 @@ def copy_raw_to_postgres(duckdb_path: str, pg_env: dict, workdir: str) -> None:
     import duckdb
 
     os.environ.update(pg_env)
-    from flows.warehouse import postgres_connection
+    from flows.runtime.warehouse import postgres_connection
 
     connection = postgres_connection()
     with duckdb.connect(duckdb_path) as con, connection, connection.cursor() as cursor:
@@ -137,7 +137,7 @@ def append_held_back(settings_target: str, duckdb_path: str, pg_env: dict | None
         import os
 
         os.environ.update(pg_env or {})
-        from flows.warehouse import postgres_connection
+        from flows.runtime.warehouse import postgres_connection
 
         connection = postgres_connection()
         with connection, connection.cursor() as cursor:

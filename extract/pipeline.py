@@ -40,8 +40,7 @@ def destination(settings: Settings):
         )
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     # Rows reach `raw` in no particular order anyway (the fetching threads finish in any
-    # order); keeping the load files' order cost DuckDB 20-30% of a large load's insert
-    # (docs/performance.md, "Load").
+    # order); keeping the load files' order slows DuckDB's insert (docs/performance.md, "Load").
     credentials = DuckDbCredentials(str(settings.duckdb_path), global_config={"preserve_insertion_order": False})
     return dlt.destinations.duckdb(credentials=credentials)
 
@@ -67,12 +66,12 @@ DLT_CONFIG = {
     # sources add `_dlt_id` (NOT NULL in existing tables) themselves, so normalize can take the
     # extracted parquet files as they are instead of rewriting them.
     "normalize.parquet_normalizer.add_dlt_load_id": True,
-    # Load files are read once, locally: gzip took 90% of normalize for Postgres' CSV.
+    # Load files are read once, locally: compressing them only costs normalize time.
     "normalize.data_writer.disable_compression": True,
-    # Parquet pages uncompressed, for the same reason: snappy was a third of the extract's
-    # parquet writing, for files DuckDB reads once from local disk and dlt then deletes.
+    # Parquet pages uncompressed, for the same reason: DuckDB reads them once from local disk
+    # and dlt then deletes them.
     "data_writer.compression": "none",
-    # Once loaded, the files are a copy of what the warehouse holds (480 MB for 2,000 full histories).
+    # Once loaded, the files are only a copy of what the warehouse holds.
     "load.delete_completed_jobs": True,
 }
 
@@ -80,8 +79,8 @@ DLT_CONFIG = {
 def loader_file_format(settings: Settings, arrow: bool = False) -> str:
     """Arrow tables go to the warehouse in a format it bulk-reads, written by dlt straight from
     the tables: parquet on DuckDB, CSV for COPY on Postgres. Dict rows on DuckDB: dlt's JSONL
-    files, read by DuckDB's own reader (~1.8x faster end to end than the default INSERT
-    statements); on Postgres INSERT statements. Always explicit: dlt keeps the format given to
+    files, read by DuckDB's own reader (faster than the default INSERT statements:
+    docs/performance.md); on Postgres INSERT statements. Always explicit: dlt keeps the format given to
     a table's earlier runs as a hint, and a row format would turn tables back into rows."""
     if arrow:
         return "parquet" if settings.destination == "duckdb" else "csv"

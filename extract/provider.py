@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Provider:
     name: str
+    # Prefix of its budget variables (COINGECKO_CALLS_PER_MINUTE, ...).
+    env_prefix: str
+    # The emulator's routes for it (a module of extract/emulator).
+    emulator: str
     # (asset ids, settings, report, now, backfill, budget) -> the dlt source
     source: Callable[..., object]
     # The provider's ids of the universe's active assets it serves.

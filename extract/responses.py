@@ -46,8 +46,8 @@ def json_body(
 
 
 def _decode(response: Response) -> object:
-    """orjson (through dlt) decodes a full equity history ~2x faster than requests' simplejson;
-    the lenient decoder still gets what orjson refuses (NaN, integers beyond 64 bits)."""
+    """orjson (through dlt) first, as it is the faster decoder (docs/performance.md, "Load"); the
+    lenient decoder still gets what orjson refuses (NaN, integers beyond 64 bits)."""
     try:
         return dlt_json.loadb(response.content)
     except ValueError:

@@ -17,8 +17,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 ASSETS_CSV = DBT_PROJECT_DIR / "seeds" / "assets.csv"
 
-# Environment prefixes of the budget overrides, per provider.
-BUDGET_PREFIXES = {"coingecko": "COINGECKO", "alpha_vantage": "ALPHAVANTAGE", "fear_greed": "FEAR_GREED"}
 BUDGET_WINDOWS = ("second", "minute", "day", "month")
 # A provider's budget with every limit lifted (the offline emulator, benchmarks).
 NO_LIMITS = {f"per_{window}": None for window in BUDGET_WINDOWS}
@@ -207,10 +205,12 @@ def _configured_budgets() -> dict[str, dict[str, int | None]]:
     """Budgets set by the user, e.g. COINGECKO_CALLS_PER_MINUTE=30, ALPHAVANTAGE_CALLS_PER_DAY=25,
     COINGECKO_CALLS_PER_MONTH, ALPHAVANTAGE_CALLS_PER_SECOND (or `calls_per_minute` under
     [sources.<provider>] in config.toml). `unlimited` lifts a limit; anything unset keeps the plan's."""
+    from extract.registry import PROVIDERS  # the provider packages import this module
+
     budgets: dict[str, dict[str, int | None]] = {}
-    for provider, env in BUDGET_PREFIXES.items():
+    for provider, spec in PROVIDERS.items():
         for window in BUDGET_WINDOWS:
-            value = _lookup(f"{env}_CALLS_PER_{window.upper()}", f"sources.{provider}.calls_per_{window}")
+            value = _lookup(f"{spec.env_prefix}_CALLS_PER_{window.upper()}", f"sources.{provider}.calls_per_{window}")
             if value is not None:
                 budgets.setdefault(provider, {})[f"per_{window}"] = _optional_int(value)
     return budgets

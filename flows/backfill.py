@@ -8,11 +8,11 @@ from prefect import flow, runtime
 
 from extract.backfill import Backfill
 from extract.settings import Settings
-from flows.offline import provider_settings
-from flows.summary import RunSummary
+from flows.runtime.offline import provider_settings
+from flows.runtime.summary import RunSummary
+from flows.runtime.warehouse_lock import warehouse_lock
 from flows.tasks import backfill as backfill_task
 from flows.tasks import collect, finish, run_transform
-from flows.warehouse_lock import warehouse_lock
 
 
 @flow(name="market-elt-backfill", log_prints=True)

@@ -14,10 +14,10 @@ from prefect import flow, get_run_logger, runtime
 from extract.calendars import NEW_YORK, is_nyse_session, nyse_holidays
 from extract.registry import PROVIDERS
 from extract.settings import Settings
-from flows.offline import provider_settings
-from flows.summary import RunSummary
+from flows.runtime.offline import provider_settings
+from flows.runtime.summary import RunSummary
+from flows.runtime.warehouse_lock import warehouse_lock
 from flows.tasks import collect, extract, finish, run_transform
-from flows.warehouse_lock import warehouse_lock
 
 NYSE_PROVIDERS = ("alpha_vantage",)
 

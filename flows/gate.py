@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from extract.settings import Settings
-from flows.warehouse import columns_and_rows
+from flows.runtime.warehouse import columns_and_rows
 
 SAMPLE_ROWS = 3
 # Columns by which a failing row can name an asset, in order of preference.

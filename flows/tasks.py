@@ -13,11 +13,11 @@ from extract.pipeline import backfill_provider, extract_provider
 from extract.registry import PROVIDERS
 from extract.report import ProviderReport
 from extract.settings import Settings
-from flows.dbt import DbtSummary, invoke_dbt, parse_project
 from flows.gate import Verdict, decide
-from flows.runlog import record_run
-from flows.summary import RunSummary
-from flows.warehouse import marts_summary, table_exists
+from flows.runtime.dbt import DbtSummary, invoke_dbt, parse_project
+from flows.runtime.runlog import record_run
+from flows.runtime.summary import RunSummary
+from flows.runtime.warehouse import marts_summary, table_exists
 
 
 # Inputs hold locks and live connections: nothing here is cacheable.

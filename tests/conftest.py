@@ -28,7 +28,7 @@ os.environ.update(
 
 from extract.emulator.server import Emulator  # noqa: E402
 from extract.settings import Settings  # noqa: E402
-from flows.offline import UNLIMITED  # noqa: E402
+from flows.runtime.offline import UNLIMITED  # noqa: E402
 from tests.pg_cluster import ClusterUnavailableError, start_cluster  # noqa: E402
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "providers"

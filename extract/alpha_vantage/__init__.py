@@ -325,6 +325,8 @@ def equity_symbols(assets: list[Asset]) -> list[str]:
 
 PROVIDER_SPEC = Provider(
     name=PROVIDER,
+    env_prefix="ALPHAVANTAGE",
+    emulator="extract.emulator.alpha_vantage",
     source=alpha_vantage_source,
     asset_ids=equity_symbols,
     budget=run_budget,

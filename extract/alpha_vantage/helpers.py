@@ -204,7 +204,7 @@ def _series_table(symbol: str, function: str, last_refreshed: str, days: list, j
 
 def row_ids(rows: int) -> pa.Array:
     """`rows` random row ids for dlt's `_dlt_id`: like dlt's own (base64 of random bytes), but
-    built in two C calls instead of a Python string per row (1 ms per full history). 12 bytes
+    built in two C calls instead of a Python string per row. 12 bytes
     each (dlt's default is 10), so the base64 of all of them splits into 16-character ids."""
     data = base64.b64encode(secrets.token_bytes(12 * rows))
     offsets = array.array("i", range(0, 16 * rows + 1, 16))

@@ -223,6 +223,8 @@ def calls_per_asset(backfill: Backfill, now: dt.datetime) -> int:
 
 PROVIDER_SPEC = Provider(
     name=PROVIDER,
+    env_prefix="COINGECKO",
+    emulator="extract.emulator.coingecko",
     source=coingecko_source,
     asset_ids=coin_ids,
     budget=run_budget,

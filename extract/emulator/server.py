@@ -1,7 +1,7 @@
 """The emulator's HTTP server: real sockets on 127.0.0.1, each provider's paths and errors.
 
 Each provider's routes live in a module of their own (`coingecko.py`, `alpha_vantage.py`,
-`fear_greed.py`, listed in ROUTES); this module holds what they share: the sliding-window call
+`fear_greed.py`, named by the provider's registry entry); this module holds what they share: the sliding-window call
 counters behind every rate limit, the plans the emulator plays (EmulatorConfig), and faults
 that tests queue with `Emulator.inject` (5xx, 429 storms, slow or truncated bodies, arbitrary
 payloads). Every answer text and where it comes from: docs/provider-answers.md.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import threading
 import time
 from collections import deque
@@ -19,12 +20,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from extract.emulator import alpha_vantage, coingecko, fear_greed, payloads
+from extract.emulator import payloads
 from extract.emulator.answer import Answer
 from extract.emulator.market import SyntheticMarket
+from extract.registry import PROVIDERS
 
 UTC = dt.UTC
-ROUTES = {routes.PROVIDER: routes for routes in (coingecko, alpha_vantage, fear_greed)}
+# Each provider's routes, named by its registry entry.
+ROUTES = {name: importlib.import_module(spec.emulator) for name, spec in PROVIDERS.items()}
 
 
 @dataclass

@@ -94,6 +94,8 @@ def run_budget(settings: Settings, now: dt.datetime) -> RateBudget:
 
 PROVIDER_SPEC = Provider(
     name=PROVIDER,
+    env_prefix="FEAR_GREED",
+    emulator="extract.emulator.fear_greed",
     source=fear_greed_source,
     asset_ids=lambda _assets: [ASSET],
     budget=run_budget,

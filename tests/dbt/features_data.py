@@ -1,8 +1,8 @@
 """Test data and reference implementations for daily_features (tests/dbt/test_features.py).
 
-Bars are written straight into hand-made `daily_bars` and `assets` tables of a fresh warehouse
-(DuckDB schema `main`, Postgres `public`); only the feature models are then run, so they read
-these tables. References: TA-Lib for every column with a TA-Lib call, and an independent numpy
+Bars are written straight into hand-made `int_daily_bars` and `assets` tables of a fresh
+warehouse (where dbt_project.yml puts those models); only the feature models are then run, so
+they read these tables. References: TA-Lib for every column with a TA-Lib call, and an independent numpy
 transcription of features.md for the others.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from extract.settings import DBT_PROJECT_DIR, Settings
-from flows.dbt import invoke_dbt
+from flows.runtime.dbt import invoke_dbt
 
 FEATURE_MODELS = ["int_feature_bars_batched+"]
 STATE_TABLE = "int_daily_features_computed"
@@ -206,13 +206,17 @@ def real_stocks(tickers: dict[str, int], since: str, until: str = "9999") -> lis
 # ---------------------------------------------------------------- warehouse I/O
 
 
-def marts_schema() -> str | None:
-    """The custom schema dbt_project.yml gives the marts folder (e.g. `audit`), if any."""
+def folder_schema(*folders: str) -> str:
+    """The custom schema dbt_project.yml gives a model folder (e.g. `marts` -> `audit`,
+    `intermediate`, `features`): the innermost one set on the way down."""
     import yaml
 
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    marts = (project.get("models") or {}).get("market_elt", {}).get("marts", {}) or {}
-    return marts.get("+schema") or marts.get("schema")
+    config = (yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("models") or {})["market_elt"]
+    schema = None
+    for folder in folders:
+        config = config.get(folder) or {}
+        schema = config.get("+schema", schema)
+    return schema
 
 
 def _bars_csv(series: list[Series]) -> str:
@@ -228,7 +232,7 @@ def _bars_csv(series: list[Series]) -> str:
 
 
 class Warehouse:
-    """The test's warehouse: hand-made daily_bars/assets, the feature models, and reads."""
+    """The test's warehouse: hand-made int_daily_bars/assets, the feature models, and reads."""
 
     def __init__(self, settings: Settings, tmp_path: Path) -> None:
         self.settings = settings
@@ -268,11 +272,20 @@ class Warehouse:
 
     @property
     def schema(self) -> str:
-        """Where ref('daily_bars') and daily_features live: the marts' custom schema, else the target's."""
-        return marts_schema() or ("public" if self.engine == "postgres" else "main")
+        """Where `assets` and daily_features live: the marts' schema."""
+        return folder_schema("marts")
+
+    @property
+    def bars_relation(self) -> str:
+        """What the feature models read their bars from (ref('int_daily_bars'))."""
+        return f"{folder_schema('intermediate', 'bars')}.int_daily_bars"
+
+    @property
+    def features_schema(self) -> str:
+        return folder_schema("intermediate", "features")
 
     def state_relation(self) -> str:
-        return f"staging.{STATE_TABLE}"
+        return f"{self.features_schema}.{STATE_TABLE}"
 
     def publish(self) -> str:
         """The flow's publish step (publish_marts); returns the published daily_features."""
@@ -280,14 +293,15 @@ class Warehouse:
         return f"{'public' if self.engine == 'postgres' else 'main'}.daily_features"
 
     def write_bars(self, series: list[Series]) -> None:
-        """(Re)create daily_bars and assets with exactly these series."""
+        """(Re)create int_daily_bars and assets with exactly these series."""
         data = _bars_csv(series)
-        schema = self.schema
+        schema, bars = self.schema, self.bars_relation
         statements = [
             f"create schema if not exists {schema}",
-            f"drop table if exists {schema}.daily_bars",
+            f"create schema if not exists {bars.split('.')[0]}",
+            f"drop table if exists {bars}",
             f"drop table if exists {schema}.assets",
-            f"create table {schema}.daily_bars (asset_id integer, date date, open double precision, "
+            f"create table {bars} (asset_id integer, date date, open double precision, "
             "high double precision, low double precision, close double precision, volume double precision, "
             "dollar_volume double precision, "
             "source varchar(32), adjusted_flag boolean, adjustment varchar(32), load_id varchar(64))",
@@ -305,14 +319,12 @@ class Warehouse:
             if assets:
                 cursor.execute(f"insert into {schema}.assets values {assets}")
             if self.engine == "postgres":
-                cursor.copy_expert(
-                    f"copy {schema}.daily_bars ({BAR_COLUMNS}) from stdin with (format csv)", io.StringIO(data)
-                )
+                cursor.copy_expert(f"copy {bars} ({BAR_COLUMNS}) from stdin with (format csv)", io.StringIO(data))
             else:
                 path = self.tmp_path / "bars.csv"
                 path.write_text(data)
                 cursor.execute(
-                    f"insert into {schema}.daily_bars select * from read_csv('{path}', header = false, columns = {{"
+                    f"insert into {bars} select * from read_csv('{path}', header = false, columns = {{"
                     "'asset_id': 'INTEGER', 'date': 'DATE', 'open': 'DOUBLE', 'high': 'DOUBLE', 'low': 'DOUBLE', "
                     "'close': 'DOUBLE', 'volume': 'DOUBLE', 'dollar_volume': 'DOUBLE', 'source': 'VARCHAR', "
                     "'adjusted_flag': 'BOOLEAN', 'adjustment': 'VARCHAR', 'load_id': 'VARCHAR'})"
@@ -353,31 +365,45 @@ class Warehouse:
 # ---------------------------------------------------------------- references
 
 
+# Every TA-Lib-backed column of daily_features, checked for parity by naming it here: the column,
+# the TA-Lib function, its inputs (h, l, c, v: high, low, close, volume), its arguments after the
+# inputs, and which output it is (None for a function with one).
+TALIB_COLUMNS = {
+    "sma_20": ("SMA", "c", (20,), None),
+    "sma_50": ("SMA", "c", (50,), None),
+    "sma_200": ("SMA", "c", (200,), None),
+    "ema_12": ("EMA", "c", (12,), None),
+    "ema_26": ("EMA", "c", (26,), None),
+    "rsi_14": ("RSI", "c", (14,), None),
+    "atr_14": ("ATR", "hlc", (14,), None),
+    "roc_10": ("ROC", "c", (10,), None),
+    "willr_14": ("WILLR", "hlc", (14,), None),
+    "cci_20": ("CCI", "hlc", (20,), None),
+    "mfi_14": ("MFI", "hlcv", (14,), None),
+    "obv": ("OBV", "cv", (), None),
+    "adx_14": ("ADX", "hlc", (14,), None),
+    "donchian_high_20": ("MAX", "h", (20,), None),
+    "donchian_low_20": ("MIN", "l", (20,), None),
+    "macd": ("MACD", "c", (12, 26, 9), 0),
+    "macd_signal": ("MACD", "c", (12, 26, 9), 1),
+    "macd_hist": ("MACD", "c", (12, 26, 9), 2),
+    "bb_upper": ("BBANDS", "c", (20, 2.0, 2.0, 0), 0),
+    "bb_middle": ("BBANDS", "c", (20, 2.0, 2.0, 0), 1),
+    "bb_lower": ("BBANDS", "c", (20, 2.0, 2.0, 0), 2),
+    "stoch_k": ("STOCH", "hlc", (14, 3, 0, 3, 0), 0),
+    "stoch_d": ("STOCH", "hlc", (14, 3, 0, 3, 0), 1),
+}
+
+
 def talib_reference(s: Series) -> dict[str, np.ndarray]:
     import talib
 
-    h, lo, c, v = s.high, s.low, s.close, s.volume
-    ref = {
-        "sma_20": talib.SMA(c, 20),
-        "sma_50": talib.SMA(c, 50),
-        "sma_200": talib.SMA(c, 200),
-        "ema_12": talib.EMA(c, 12),
-        "ema_26": talib.EMA(c, 26),
-        "rsi_14": talib.RSI(c, 14),
-        "atr_14": talib.ATR(h, lo, c, 14),
-        "roc_10": talib.ROC(c, 10),
-        "willr_14": talib.WILLR(h, lo, c, 14),
-        "cci_20": talib.CCI(h, lo, c, 20),
-        "mfi_14": talib.MFI(h, lo, c, v, 14),
-        "obv": talib.OBV(c, v),
-        "adx_14": talib.ADX(h, lo, c, 14),
-        "donchian_high_20": talib.MAX(h, 20),
-        "donchian_low_20": talib.MIN(lo, 20),
-    }
-    ref["macd"], ref["macd_signal"], ref["macd_hist"] = talib.MACD(c, 12, 26, 9)
-    ref["bb_upper"], ref["bb_middle"], ref["bb_lower"] = talib.BBANDS(c, 20, 2.0, 2.0, 0)
-    ref["stoch_k"], ref["stoch_d"] = talib.STOCH(h, lo, c, 14, 3, 0, 3, 0)
-    return ref
+    inputs = {"h": s.high, "l": s.low, "c": s.close, "v": s.volume}
+    reference = {}
+    for column, (function, names, arguments, output) in TALIB_COLUMNS.items():
+        result = getattr(talib, function)(*(inputs[name] for name in names), *arguments)
+        reference[column] = result if output is None else result[output]
+    return reference
 
 
 def _rolling(x: np.ndarray, n: int, fn, shift: int = 0) -> np.ndarray:

@@ -9,7 +9,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from flows.dbt import invoke_dbt
+from flows.runtime.dbt import invoke_dbt
 from tests.dbt.features_data import Warehouse
 
 ENGINES = [pytest.param("duckdb", id="duckdb"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
@@ -45,7 +45,8 @@ def _raw_rows(symbol: str, n: int, seed: int) -> list[tuple]:
 def _adjusted(warehouse: Warehouse) -> list[tuple]:
     invoke_dbt(["run", "--select", "+int_equity_bars_adjusted"], warehouse.settings)
     return warehouse.execute(
-        "select alpha_vantage_symbol, bar_date, open, high, low, close, volume from staging.int_equity_bars_adjusted "
+        "select alpha_vantage_symbol, bar_date, open, high, low, close, volume "
+        "from intermediate.int_equity_bars_adjusted "
         "order by alpha_vantage_symbol, bar_date",
         fetch=True,
     )[1]

@@ -1,14 +1,18 @@
 """daily_features: TA-Lib parity, features.md's extended set, and incremental runs, on DuckDB and Postgres.
 
-Each test writes `daily_bars` and `assets` into a fresh warehouse and runs only the feature models.
+Each test writes `int_daily_bars` and `assets` into a fresh warehouse and runs only the feature models.
 """
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
+from extract.settings import DBT_PROJECT_DIR
 from tests.dbt.features_data import (
+    TALIB_COLUMNS,
     Series,
     Warehouse,
     check_parity,
@@ -124,7 +128,8 @@ def test_incremental_run_equals_full_rebuild_bit_for_bit(warehouse):
     incremental_view = warehouse.read()
     assert_same_rows(warehouse.read(warehouse.publish()), incremental_view)  # publish added the new rows
     batch = warehouse.execute(
-        "select count(*), count(case when is_full_history then 1 end) from staging.int_feature_bars_batched", fetch=True
+        "select count(*), count(case when is_full_history then 1 end) from features.int_feature_bars_batched",
+        fetch=True,
     )[1][0]
     warehouse.run_features(full_refresh=True)
     rebuilt = warehouse.read(warehouse.state_relation())
@@ -169,3 +174,25 @@ def test_restated_asset_is_recomputed_in_full_and_others_are_not(warehouse):
     assert not check_parity(warehouse.read(), [split, other])
     warehouse.run_features(full_refresh=True)
     assert_same_rows(after, warehouse.read(warehouse.state_relation()))
+
+
+def test_the_readmes_window_feature_example_is_one_edit_and_one_list_entry(duckdb_settings, tmp_path, monkeypatch):
+    """README, "Adding a feature": a line in int_daily_features_computed's final select shows up
+    in daily_features, and naming its TA-Lib call in TALIB_COLUMNS puts it under the parity suite."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    model = project / "models" / "intermediate" / "features" / "int_daily_features_computed.sql"
+    text = model.read_text()
+    anchor = "        sma_20,\n"
+    assert text.count(anchor) == 1
+    model.write_text(text.replace(anchor, anchor + "        case when rn >= 9 then close_sum_10 / 10 end as sma_10,\n"))
+    monkeypatch.setitem(TALIB_COLUMNS, "sma_10", ("SMA", "c", (10,), None))
+    warehouse = Warehouse(duckdb_settings.with_overrides(dbt_project_dir=project), tmp_path)
+    series = [random_walk(1, 60, seed=31), random_walk(2, 30, seed=32)]
+    warehouse.write_bars(series)
+    warehouse.run_features()
+    rows = warehouse.read()
+    assert "sma_10" in rows[1] and np.isnan(rows[1]["sma_10"][8]) and not np.isnan(rows[1]["sma_10"][9])
+    assert not check_parity(rows, series)
+    rows[1]["sma_10"][20] *= 1.001  # the suite does check the new column
+    assert any("sma_10" in problem for problem in check_parity(rows, series))

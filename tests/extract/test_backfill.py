@@ -15,7 +15,7 @@ import pytest
 from extract.backfill import Backfill
 from extract.emulator.server import Emulator, Fault
 from extract.pipeline import backfill_provider, provider_assets
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 COINS = provider_assets("coingecko")
 TODAY = dt.datetime.now(dt.UTC).date()

@@ -10,7 +10,7 @@ import pytest
 from extract.emulator.server import Fault
 from extract.pipeline import extract_provider, pipeline_for, provider_assets
 from extract.registry import PROVIDERS
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 RAW_KEYS = {
     "coingecko_market_chart": ("coin_id", "ts"),

@@ -16,7 +16,7 @@ from extract.ledger import MemoryLedger, sqlite_ledger
 from extract.pipeline import extract_provider, provider_assets
 from extract.ratelimit import RateBudget
 from extract.settings import NO_LIMITS
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 SYMBOLS = provider_assets("alpha_vantage")
 COINS = provider_assets("coingecko")

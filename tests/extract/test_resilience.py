@@ -10,7 +10,7 @@ import pytest
 
 from extract.emulator.server import Emulator, EmulatorConfig, Fault
 from extract.pipeline import extract_provider, provider_assets
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 COINS = provider_assets("coingecko")
 SYMBOLS = provider_assets("alpha_vantage")

@@ -1,5 +1,5 @@
-"""The asset chart: PNG written from a hand-made warehouse, numpy fallback features at TA-Lib
-parity, stored features preferred when daily_features exists, unknown symbols named."""
+"""The asset chart: PNG written from a hand-made warehouse with daily_features, a missing mart
+or column named, unknown symbols named."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from extract.settings import Settings
-from flows.chart import FEATURE_COLUMNS, chart, compute_features, load_series
+from flows.commands.chart import FEATURE_COLUMNS, chart, load_series
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 N_BARS = 320
@@ -54,36 +54,13 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_chart_writes_a_png_with_fallback_features(warehouse, tmp_path):
-    out = chart(warehouse, "btc", tmp_path / "charts" / "btc.png")
-    assert out == tmp_path / "charts" / "btc.png"
-    assert _png_size(out) == (1200, 800)
-    assert 30_000 < out.stat().st_size < 1_000_000, "a drawn chart, not an empty canvas"
-    series = load_series(warehouse, "BTC")
-    assert "fallback" in series.features_source
-    assert len(series.dates) == N_BARS
-    assert np.isnan(series.features["sma_200"][198]) and not np.isnan(series.features["sma_200"][199])
+def test_a_chart_without_daily_features_says_what_to_run(warehouse, tmp_path):
+    with pytest.raises(ValueError, match=r"daily_features has not been built yet: run `market-elt transform`"):
+        chart(warehouse, "btc", tmp_path / "btc.png")
+    assert not (tmp_path / "btc.png").exists()
 
 
-def test_fallback_features_match_talib(warehouse):
-    talib = pytest.importorskip("talib")
-    close = _random_walk(N_BARS, seed=11)
-    ours = compute_features(close)
-    upper, middle, lower = talib.BBANDS(close, timeperiod=20, nbdevup=2, nbdevdn=2, matype=0)
-    expected = {
-        "sma_50": talib.SMA(close, 50),
-        "sma_200": talib.SMA(close, 200),
-        "bb_upper": upper,
-        "bb_middle": middle,
-        "bb_lower": lower,
-        "rsi_14": talib.RSI(close, 14),
-    }
-    for column, reference in expected.items():
-        np.testing.assert_array_equal(np.isnan(ours[column]), np.isnan(reference), err_msg=column)
-        np.testing.assert_allclose(ours[column], reference, rtol=1e-8, atol=1e-8, equal_nan=True, err_msg=column)
-
-
-def test_stored_features_are_preferred_when_daily_features_exists(warehouse, tmp_path):
+def test_the_chart_draws_the_stored_features(warehouse, tmp_path):
     with duckdb.connect(str(warehouse.duckdb_path)) as connection:
         columns = ", ".join(f"{column} double" for column in FEATURE_COLUMNS)
         connection.execute(f"create table daily_features (asset_id integer, date date, {columns})")
@@ -92,17 +69,19 @@ def test_stored_features_are_preferred_when_daily_features_exists(warehouse, tmp
             " from daily_bars"
         )
     series = load_series(warehouse, "BTC")
-    assert series.features_source == "features from daily_features"
+    assert len(series.dates) == N_BARS
     np.testing.assert_allclose(series.features["sma_50"], series.close)
     assert set(series.features["rsi_14"]) == {55.0}
-    assert _png_size(chart(warehouse, "BTC", tmp_path / "btc.png")) == (1200, 800)
+    out = chart(warehouse, "BTC", tmp_path / "charts" / "btc.png")
+    assert _png_size(out) == (1200, 800)
+    assert 30_000 < out.stat().st_size < 1_000_000, "a drawn chart, not an empty canvas"
 
 
-def test_a_partial_daily_features_falls_back_and_names_the_missing_columns(warehouse):
+def test_a_partial_daily_features_names_the_missing_columns(warehouse):
     with duckdb.connect(str(warehouse.duckdb_path)) as connection:
         connection.execute("create table daily_features (asset_id integer, date date, sma_50 double)")
-    source = load_series(warehouse, "BTC").features_source
-    assert "fallback" in source and "rsi_14" in source and "sma_50" not in source
+    with pytest.raises(ValueError, match=r"daily_features lacks bb_lower, bb_middle, bb_upper, rsi_14, sma_200"):
+        load_series(warehouse, "BTC")
 
 
 def test_unknown_symbol_is_named(warehouse, tmp_path):

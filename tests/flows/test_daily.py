@@ -9,7 +9,7 @@ import pytest
 from extract.assets import load_assets
 from extract.settings import Settings
 from flows.daily import daily
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 pytestmark = pytest.mark.slow
 HISTORY_DAYS = 20

@@ -10,8 +10,8 @@ import pytest
 
 from extract.pipeline import extract_provider
 from extract.registry import PROVIDERS
-from flows.dbt import invoke_dbt
-from flows.docs import build_docs
+from flows.commands.docs import build_docs
+from flows.runtime.dbt import invoke_dbt
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ import pytest
 from extract.pipeline import extract_provider
 from extract.registry import PROVIDERS
 from extract.settings import Settings
-from flows.dbt import invoke_dbt
-from flows.export import MARKET_SYMBOL, export_marts
-from flows.warehouse import query
+from flows.commands.export import MARKET_SYMBOL, export_marts
+from flows.runtime.dbt import invoke_dbt
+from flows.runtime.warehouse import query
 
 START = dt.date(2024, 12, 20)  # crosses a year and two month boundaries
 N_DAYS = 45
@@ -86,7 +86,7 @@ def duckdb_warehouse(tmp_path) -> Settings:
 
 
 def test_export_round_trips_partitions_and_skips_missing_marts(duckdb_warehouse, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="flows.export")
+    caplog.set_level(logging.INFO, logger="flows.commands.export")
     out = tmp_path / "export"
     report = export_marts(duckdb_warehouse, out)
     assert report.rows == {"daily_bars": len(BARS), "observations": len(OBSERVATIONS)}

@@ -17,10 +17,10 @@ from extract.emulator.market import EQUITIES, EquityProfile, SyntheticMarket
 from extract.emulator.server import Emulator
 from extract.registry import PROVIDERS
 from extract.settings import DBT_PROJECT_DIR, Settings
+from flows.commands.status import collect_status, known_gap_rows
 from flows.daily import daily
-from flows.status import collect_status, known_gap_rows
-from flows.summary import RunFailedError
-from flows.warehouse import query
+from flows.runtime.summary import RunFailedError
+from flows.runtime.warehouse import query
 
 pytestmark = pytest.mark.slow
 RAW_TABLES = ("alpha_vantage_daily", "coingecko_market_chart")

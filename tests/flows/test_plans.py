@@ -11,10 +11,10 @@ import pytest
 from extract.emulator.server import Emulator, EmulatorConfig
 from extract.pipeline import provider_assets
 from extract.settings import Settings
-from flows.cli import main
+from flows.commands.cli import main
+from flows.commands.status import collect_status
 from flows.daily import daily
-from flows.status import collect_status
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 pytestmark = pytest.mark.slow
 SYMBOLS = provider_assets("alpha_vantage")

@@ -12,10 +12,10 @@ from extract.assets import load_assets
 from extract.emulator.server import Fault
 from extract.pipeline import provider_assets
 from extract.settings import Settings
+from flows.commands.status import as_json, collect_status
 from flows.daily import daily
-from flows.status import as_json, collect_status
-from flows.summary import RunFailedError
-from flows.warehouse import query
+from flows.runtime.summary import RunFailedError
+from flows.runtime.warehouse import query
 
 pytestmark = pytest.mark.slow
 

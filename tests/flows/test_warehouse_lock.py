@@ -10,14 +10,14 @@ import time
 import pytest
 
 from extract.settings import Settings
-from flows.cli import main
-from flows.warehouse import query
-from flows.warehouse_lock import WarehouseBusyError, warehouse_lock
+from flows.commands.cli import main
+from flows.runtime.warehouse import query
+from flows.runtime.warehouse_lock import WarehouseBusyError, warehouse_lock
 
 HOLD = """
 import sys, time
 from extract.settings import Settings
-from flows.warehouse_lock import warehouse_lock
+from flows.runtime.warehouse_lock import warehouse_lock
 with warehouse_lock(Settings.from_env(), "the scheduled run", 0):
     print("held", flush=True)
     time.sleep(float(sys.argv[1]))

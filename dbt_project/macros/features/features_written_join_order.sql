@@ -3,12 +3,12 @@
     the recursion (int_feature_states_recursed, a view). DuckDB's build-side optimizer picks
     each hash join's build side from cardinality estimates, and for the recursive step it
     sometimes picks the batch table (estimated smaller than the recursion's working table):
-    then every one of the ~3,650 steps rebuilds a hash table of the whole batch (measured:
-    42 s instead of 11 s for an incremental run at 250 assets with 45 restated ones). With it
-    off, each join keeps its written order, and the model writes the small side last (the
-    build side): the step's states, the new bars, the lookups. Used where the recursion is
-    long: full builds (9 s faster) and incremental runs that recompute some asset in full;
-    a plain incremental run (one step per asset) is faster with the optimizer's choices.
+    then every step of the recursion rebuilds a hash table of the whole batch. With it off,
+    each join keeps its written order, and the model writes the small side last (the build
+    side): the step's states, the new bars, the lookups. Used where the recursion is long:
+    full builds and incremental runs that recompute some asset in full; a plain incremental
+    run (one step per asset) is faster with the optimizer's choices (figures in
+    docs/features-performance.md).
     features_default_join_order() (post-hook) turns it back on for the connection.
 #}
 {% macro features_written_join_order(batch_relation) -%}

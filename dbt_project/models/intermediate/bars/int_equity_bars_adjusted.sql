@@ -107,7 +107,7 @@ session_factors as (
 {#-
     Both windows run newest first from the partition's start (a running aggregate): Postgres
     recomputes a min() frame that starts after the current row for every row (no inverse
-    transition), which took 100 s for 912k bars.
+    transition).
 #}
 
 actions as (

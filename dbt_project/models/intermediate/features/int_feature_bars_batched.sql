@@ -4,15 +4,16 @@
 
     Full build (no stored features, or --full-refresh): every bar of every asset.
     Incremental: per asset, compare the stored history fingerprint (XOR of row hashes, and the
-    row count, up to the last stored bar) with daily_bars.
+    row count, up to the last stored bar) with int_daily_bars (int_feature_assets_planned).
       - unchanged, with new bars: the new bars (is_new) plus the 20 earlier bars the short
         lag() windows need (state_context_start; the 60-row return, SMA 50/200 and the 52-week
-        extremes are read from stored rows by int_daily_features_computed); the last stored
+        extremes are read from stored rows by int_feature_windows_continued); the last stored
         bar is marked (is_state_row): the recursion starts from its stored state;
       - unchanged, no new bars: nothing;
       - changed (restated, shortened, backfilled) or never computed: the full history
         (is_full_history).
 #}
+-- depends_on: {{ ref('int_feature_assets_planned') }}
 {{
     config(
         materialized='table',
@@ -26,9 +27,9 @@
 
 with
 
-daily_bars as (
+bars as (
 
-    select * from {{ ref('daily_bars') }}
+    select * from {{ ref('int_feature_bars_hashed') }}
 
 ),
 
@@ -38,102 +39,11 @@ assets as (
 
 ),
 
-bars as (
-
-    select
-        daily_bars.asset_id,
-        daily_bars.date,
-        cast(daily_bars.high as double precision) as high,
-        cast(daily_bars.low as double precision) as low,
-        cast(daily_bars.close as double precision) as close,
-        cast(daily_bars.volume as double precision) as volume,
-        {{ features_row_hash(
-            'daily_bars.date',
-            'cast(daily_bars.high as double precision)',
-            'cast(daily_bars.low as double precision)',
-            'cast(daily_bars.close as double precision)',
-            'cast(daily_bars.volume as double precision)',
-        ) }} as row_hash
-
-    from daily_bars
-
-),
-
 {% if previous is not none %}
-
-{#-
-    Each run's last row per asset keeps its state (state_history_hash is set there only):
-    reading those rows, not the whole stored table, and keeping each asset's latest.
-#}
-
-stored_state_rows as (
-
-    select * from {{ previous }}
-    where state_history_hash is not null
-
-),
-
-stored_last_dates as (
-
-    select
-        asset_id,
-        max(date) as last_date
-
-    from stored_state_rows
-    group by asset_id
-
-),
-
-stored_states as (
-
-    select stored_state_rows.*
-
-    from stored_state_rows
-    inner join stored_last_dates
-        on
-            stored_state_rows.asset_id = stored_last_dates.asset_id
-            and stored_state_rows.date = stored_last_dates.last_date
-
-),
-
-history_checks as (
-
-    select
-        stored_states.asset_id,
-        count(case when bars.date <= stored_states.date then 1 end) as n_stored_rows,
-        bit_xor(case when bars.date <= stored_states.date then bars.row_hash end) as history_hash,
-        count(case when bars.date > stored_states.date then 1 end) as n_new_rows
-
-    from stored_states
-    inner join bars
-        on stored_states.asset_id = bars.asset_id
-    group by stored_states.asset_id
-
-),
-
-{#- per stored asset: is its history unchanged (same row count and fingerprint), and are there new bars #}
 
 plans as (
 
-    select
-        stored_states.asset_id,
-        stored_states.rn,
-        stored_states.date,
-        stored_states.first_date,
-        stored_states.state_history_hash,
-        stored_states.state_context_start,
-        stored_states.state_volume_start_rn,
-        stored_states.state_volume_poisoned,
-        history_checks.n_new_rows,
-        coalesce(
-            history_checks.n_stored_rows = stored_states.rn + 1
-            and history_checks.history_hash = stored_states.state_history_hash,
-            false
-        ) as is_unchanged
-
-    from stored_states
-    inner join history_checks
-        on stored_states.asset_id = history_checks.asset_id
+    select * from {{ ref('int_feature_assets_planned') }}
 
 ),
 
@@ -231,7 +141,10 @@ numbered as (
             shorter fails tests/dbt/test_features.py)
         #}
         coalesce(lag(date, 19) over asset_rows, min(date) over whole_history) as context_start,
-        coalesce(first_date, min(date) over whole_history) as asset_first_date
+        coalesce(first_date, min(date) over whole_history) as asset_first_date,
+        {#- the first new bar with a volume: where volume's own series starts, unless it has already #}
+        min(case when (is_full_history or date > base_date) and volume is not null then date end) over whole_history
+            as volume_start_date
 
     from batched
     window
@@ -243,32 +156,28 @@ numbered as (
 {#-
     Volume's own series (features.md, "Missing inputs"): it starts at the asset's first bar with
     a volume (a continued asset keeps its stored start), and a missing volume after that start
-    poisons the volume features (OBV, MFI, rvol) from that bar on, as NaN does in TA-Lib.
+    makes the volume features (OBV, MFI, rvol) NULL from that bar on, as NaN does in TA-Lib:
+    volume_rn is NULL there, and the asset's last bar keeps the series' state.
 #}
 
-volume_started as (
-
-    select
-        *,
-        coalesce(base_volume_start_rn, min(case when is_new and volume is not null then rn end) over whole_history)
-            as volume_start_rn
-
-    from numbered
-    window whole_history as (partition by asset_id)
-
-),
+{#- partition aggregates, not running ones: no second sort of the batch -#}
 
 volume_series as (
 
     select
         *,
-        case when rn >= volume_start_rn then rn - volume_start_rn end as volume_rn,
-        coalesce(base_volume_poisoned, false)
-        or sum(case when volume is null and rn > volume_start_rn then 1 else 0 end) over (
-            partition by asset_id order by rn rows between unbounded preceding and current row
-        ) > 0 as volume_poisoned
+        coalesce(base_volume_start_rn, min(case when date = volume_start_date then rn end) over whole_history)
+            as volume_start_rn,
+        coalesce(base_volume_poisoned, false) as was_poisoned,
+        min(
+            case
+                when is_new and volume is null and (base_volume_start_rn is not null or date > volume_start_date)
+                    then rn
+            end
+        ) over whole_history as first_poisoned_rn
 
-    from volume_started
+    from numbered
+    window whole_history as (partition by asset_id)
 
 ),
 
@@ -290,9 +199,13 @@ final as (
         previous_close,
         previous_high,
         previous_low,
-        volume_start_rn,
-        volume_rn,
-        volume_poisoned,
+        {#- the row in volume's series; NULL before it starts and from its first missing volume on #}
+        case
+            when rn >= volume_start_rn and not was_poisoned and (first_poisoned_rn is null or rn < first_poisoned_rn)
+                then rn - volume_start_rn
+        end as volume_rn,
+        case when is_last_row then volume_start_rn end as state_volume_start_rn,
+        case when is_last_row then was_poisoned or coalesce(first_poisoned_rn <= rn, false) end as state_volume_poisoned,
         case when is_last_row then history_hash end as history_hash,
         case when is_last_row then context_start end as context_start,
         case when rn > 0 then close - previous_close end as close_change,

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from extract.settings import Settings
-from flows.warehouse import postgres_connection
+from flows.runtime.warehouse import postgres_connection
 
 logger = logging.getLogger(__name__)
 

@@ -8,19 +8,26 @@ import sys
 import time
 from pathlib import Path
 
+from extract.alpha_vantage.settings import PLANS as AV_PLANS
+from extract.coingecko.settings import PLANS as CG_PLANS
+from extract.registry import PROVIDERS
 from extract.settings import quiet_environment
 
-PROVIDER_CHOICES = ("coingecko", "alpha_vantage", "fear_greed")
-AV_PLANS = ("free", "premium")
-CG_PLANS = ("public", "demo", "basic", "pro")
+PROVIDER_CHOICES = tuple(PROVIDERS)
 
 
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--av-plan", choices=AV_PLANS, default="free", help="the Alpha Vantage plan the emulator plays (default free)"
+        "--av-plan",
+        choices=tuple(AV_PLANS),
+        default="free",
+        help="the Alpha Vantage plan the emulator plays (default free)",
     )
     parser.add_argument(
-        "--cg-plan", choices=CG_PLANS, default="public", help="the CoinGecko plan the emulator plays (default public)"
+        "--cg-plan",
+        choices=tuple(CG_PLANS),
+        default="public",
+        help="the CoinGecko plan the emulator plays (default public)",
     )
 
 
@@ -91,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them.
     from flows.backfill import backfill
     from flows.daily import daily
-    from flows.summary import RunFailedError
-    from flows.warehouse_lock import WarehouseBusyError
+    from flows.runtime.summary import RunFailedError
+    from flows.runtime.warehouse_lock import WarehouseBusyError
 
     try:
         if args.command == "transform":
@@ -125,15 +132,15 @@ def _operations(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         if args.command == "export":
-            from flows.export import export_marts
+            from flows.commands.export import export_marts
 
             print("\n".join(export_marts(settings, args.out, args.marts).lines()))
         elif args.command == "chart":
-            from flows.chart import chart
+            from flows.commands.chart import chart
 
             print(chart(settings, args.symbol, args.out or Path("data/charts") / f"{args.symbol.upper()}.png"))
         elif args.command == "status":
-            from flows.status import as_json, collect_status, known_gap_rows, render
+            from flows.commands.status import as_json, collect_status, known_gap_rows, render
 
             if args.known_gaps:
                 print("\n".join(known_gap_rows(settings, args.known_gaps)))
@@ -144,7 +151,7 @@ def _operations(args: argparse.Namespace) -> int:
             else:
                 render(report)
         elif args.command == "docs":
-            from flows.docs import build_docs
+            from flows.commands.docs import build_docs
 
             index = build_docs(settings)
             print(f"dbt docs: {index.parent / 'static_index.html'} opens from disk; {index} needs `dbt docs serve`")
@@ -160,7 +167,7 @@ def _operations(args: argparse.Namespace) -> int:
 
 def _serve_emulator(port: int, av_plan: str, cg_plan: str) -> int:
     from extract.emulator.server import Emulator, EmulatorConfig
-    from flows.offline import COINGECKO_KEYS, OFFLINE_ALPHA_VANTAGE_KEY
+    from flows.runtime.offline import COINGECKO_KEYS, OFFLINE_ALPHA_VANTAGE_KEY
 
     with Emulator(port=port, config=EmulatorConfig(alpha_vantage_plan=av_plan)) as emulator:
         print(

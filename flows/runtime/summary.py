@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from extract.report import ProviderReport
-from flows.dbt import DbtSummary
 from flows.gate import Verdict
+from flows.runtime.dbt import DbtSummary
 
 
 class RunFailedError(RuntimeError):

@@ -6,9 +6,8 @@ ticket or open anywhere; it needs no JavaScript, no browser and no display, so i
 headless server, in CI and offline. The figure is built with `matplotlib.figure.Figure` and
 `FigureCanvasAgg` directly, never pyplot, so no global backend or figure state is touched.
 
-Features come from `daily_features` (computed in dbt, the numbers analysts query). Until that
-mart exists, or while it lacks a column, SMA/BB/RSI are computed here with numpy by the same
-definitions (shared/docs features.md, TA-Lib conventions) and the title says so.
+Features come from `daily_features` (computed in dbt, the numbers analysts query): the chart
+never computes one itself, so a chart and a query always agree.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from extract.settings import Settings
-from flows.warehouse import query
+from flows.runtime.warehouse import query
 
 FEATURE_COLUMNS = ("sma_50", "sma_200", "bb_upper", "bb_middle", "bb_lower", "rsi_14")
 
@@ -38,7 +37,6 @@ class Series:
     low: np.ndarray
     close: np.ndarray
     features: dict[str, np.ndarray]
-    features_source: str
 
 
 def chart(settings: Settings, symbol: str, out_path: Path | str) -> Path:
@@ -60,17 +58,11 @@ def load_series(settings: Settings, symbol: str) -> Series:
     dates = [row[0] for row in bars]
     high, low, close = (np.array([row[i] for row in bars], dtype=float) for i in (1, 2, 3))
     missing = _missing_feature_columns(settings)
+    if missing == {"*"}:
+        raise ValueError("daily_features has not been built yet: run `market-elt transform` (or `run`) first")
     if missing:
-        features = compute_features(close)
-        source = (
-            "features computed in numpy (fallback: daily_features not built yet)"
-            if missing == {"*"}
-            else f"features computed in numpy (fallback: daily_features lacks {', '.join(sorted(missing))})"
-        )
-    else:
-        features = _stored_features(settings, asset_id, dates)
-        source = "features from daily_features"
-    return Series(symbol, name, dates, high, low, close, features, source)
+        raise ValueError(f"daily_features lacks {', '.join(sorted(missing))}: run `market-elt transform` to rebuild it")
+    return Series(symbol, name, dates, high, low, close, _stored_features(settings, asset_id, dates))
 
 
 def _find_asset(settings: Settings, symbol: str) -> tuple[int, str, str]:
@@ -109,51 +101,6 @@ def _stored_features(settings: Settings, asset_id: int, dates: list[dt.date]) ->
     }
 
 
-def compute_features(close: np.ndarray) -> dict[str, np.ndarray]:
-    """SMA 50/200, Bollinger (20, 2, population stdev) and Wilder RSI 14, NaN until the window
-    is full: the definitions of features.md, used only when daily_features is unavailable."""
-    middle = sma(close, 20)
-    deviation = rolling_std(close, 20)
-    return {
-        "sma_50": sma(close, 50),
-        "sma_200": sma(close, 200),
-        "bb_upper": middle + 2 * deviation,
-        "bb_middle": middle,
-        "bb_lower": middle - 2 * deviation,
-        "rsi_14": rsi(close, 14),
-    }
-
-
-def sma(values: np.ndarray, n: int) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    if len(values) >= n:
-        out[n - 1 :] = np.lib.stride_tricks.sliding_window_view(values, n).mean(axis=1)
-    return out
-
-
-def rolling_std(values: np.ndarray, n: int) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    if len(values) >= n:
-        out[n - 1 :] = np.lib.stride_tricks.sliding_window_view(values, n).std(axis=1)
-    return out
-
-
-def rsi(close: np.ndarray, n: int = 14) -> np.ndarray:
-    """Wilder's RSI: seed = mean of the first n changes, then avg = ((n-1)*avg + x)/n."""
-    out = np.full(len(close), np.nan)
-    if len(close) <= n:
-        return out
-    change = np.diff(close)
-    gains, losses = np.clip(change, 0, None), np.clip(-change, 0, None)
-    gain, loss = gains[:n].mean(), losses[:n].mean()
-    for t in range(n, len(close)):
-        if t > n:
-            gain = ((n - 1) * gain + gains[t - 1]) / n
-            loss = ((n - 1) * loss + losses[t - 1]) / n
-        out[t] = 0.0 if gain + loss == 0 else 100 * gain / (gain + loss)
-    return out
-
-
 def render(series: Series, out_path: Path) -> None:
     figure = Figure(figsize=(12, 8), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
@@ -173,10 +120,7 @@ def render(series: Series, out_path: Path) -> None:
     price.set_ylabel("price")
     price.legend(loc="best", fontsize="small")
     price.grid(alpha=0.3)
-    price.set_title(
-        f"{series.symbol} ({series.name}): daily close, {series.dates[0]} to {series.dates[-1]}\n"
-        f"{series.features_source}"
-    )
+    price.set_title(f"{series.symbol} ({series.name}): daily close, {series.dates[0]} to {series.dates[-1]}")
     momentum.plot(series.dates, f["rsi_14"], color="tab:purple", linewidth=1.0, label="RSI 14")
     for level in (30, 70):
         momentum.axhline(level, color="0.4", linestyle="--", linewidth=0.8)

@@ -18,7 +18,7 @@ from rich.table import Table
 from extract.calendars import last_completed_session, nyse_sessions
 from extract.registry import PROVIDERS
 from extract.settings import Settings
-from flows.warehouse import columns_and_rows
+from flows.runtime.warehouse import columns_and_rows
 
 RUNBOOK_SQL = (
     "SELECT asset_type, MAX(date), COUNT(DISTINCT db.asset_id) FROM daily_bars db "

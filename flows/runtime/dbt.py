@@ -1,7 +1,7 @@
 """dbt invoked in-process against the project and root profiles.yml, through dbt's own Python
-API. A flow runs each dbt step as one Prefect task (not a task per node: ~0.1 s of Prefect
-bookkeeping per node made `dbt test` of the offline demo take 16 s instead of 3 s), parses the
-project once (`parse_project`) and hands the manifest to every later invocation of the run.
+API. A flow runs each dbt step as one Prefect task, not a task per node (Prefect's per-task
+bookkeeping multiplied the dbt steps' time: docs/performance.md), parses the project once
+(`parse_project`) and hands the manifest to every later invocation of the run.
 
 profiles.yml reads DUCKDB_PATH and DBT_TARGET from the environment, so the resolved
 settings are exported before each invocation: dlt and dbt then see the same warehouse.

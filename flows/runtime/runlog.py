@@ -11,7 +11,7 @@ import dlt
 
 from extract.pipeline import destination, loader_file_format
 from extract.settings import Settings
-from flows.summary import RunSummary
+from flows.runtime.summary import RunSummary
 
 OPS_DATASET = "ops"
 COLUMNS = {
