@@ -1,4 +1,10 @@
-"""The asset universe: `dbt_project/seeds/assets.csv`, edited by analysts, read here and seeded by dbt."""
+"""The asset universe: `dbt_project/seeds/assets.csv`, edited by analysts, read here and seeded by dbt.
+
+Optional columns (a file without them keeps working): `exchange` (the MIC of the asset's trading
+calendar; for equities inferred from an Alpha Vantage suffix, else XNYS; crypto trades every day:
+`CRYPTO`), `currency` (ISO 4217 code the provider quotes in, default USD; London quotes in pence:
+GBX), `alpaca_symbol`. dbt's `dim_assets` applies the same defaults.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from extract.alpha_vantage.settings import EXCHANGE_SUFFIXES
+from extract.calendars import CRYPTO, DEFAULT_EXCHANGE
 from extract.settings import ASSETS_CSV
 
 ASSET_TYPES = ("crypto", "equity")
@@ -20,6 +28,17 @@ class Asset:
     coingecko_id: str | None
     alpha_vantage_symbol: str | None
     is_active: bool
+    exchange: str = DEFAULT_EXCHANGE
+    currency: str = "USD"
+    alpaca_symbol: str | None = None
+
+
+def infer_exchange(asset_type: str, alpha_vantage_symbol: str | None) -> str:
+    """The calendar of an asset whose `exchange` is empty."""
+    if asset_type == "crypto":
+        return CRYPTO
+    suffix = (alpha_vantage_symbol or "").rpartition(".")[2] if "." in (alpha_vantage_symbol or "") else ""
+    return EXCHANGE_SUFFIXES.get(suffix.upper(), DEFAULT_EXCHANGE)
 
 
 def load_assets(path: Path = ASSETS_CSV) -> list[Asset]:
@@ -28,14 +47,20 @@ def load_assets(path: Path = ASSETS_CSV) -> list[Asset]:
     with path.open(newline="", encoding="utf-8") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
+                asset_type = row["asset_type"].strip()
+                alpha_vantage_symbol = row["alpha_vantage_symbol"].strip() or None
                 asset = Asset(
                     asset_id=int(row["asset_id"]),
                     symbol=row["symbol"].strip(),
                     name=row["name"].strip(),
-                    asset_type=row["asset_type"].strip(),
+                    asset_type=asset_type,
                     coingecko_id=row["coingecko_id"].strip() or None,
-                    alpha_vantage_symbol=row["alpha_vantage_symbol"].strip() or None,
+                    alpha_vantage_symbol=alpha_vantage_symbol,
                     is_active=_parse_bool(row["is_active"]),
+                    exchange=(row.get("exchange") or "").strip().upper()
+                    or infer_exchange(asset_type, alpha_vantage_symbol),
+                    currency=(row.get("currency") or "").strip().upper() or "USD",
+                    alpaca_symbol=(row.get("alpaca_symbol") or "").strip() or None,
                 )
             except (KeyError, ValueError, AttributeError) as exc:
                 raise ValueError(f"{path.name} line {line}: {exc}") from None

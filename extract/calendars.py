@@ -1,165 +1,173 @@
-"""NYSE trading calendar (full-day closures only), standard library only.
+"""Trading calendars: which days each exchange trades, from the exchange-calendars library.
 
-Equity prices exist only for NYSE sessions, so several parts of the pipeline
-need the same answer to "was the market open on this day?":
+Several parts of the pipeline ask "was this a session of the asset's exchange?" and "what is
+its last closed session?": the equities schedule (a run fetches only the exchanges whose
+session has closed), `market-elt status` (is an asset's last bar the one expected?), the
+emulator (each exchange's equities trade on its own sessions) and, through the generated seeds
+`dbt_project/seeds/exchanges.csv` and `exchange_closures.csv`, the missing-session gate and the
+`trading_calendar` mart. Exchanges are ISO 10383 MICs (XNYS, XLON, XTSE, XSHG, ...); `CRYPTO`
+trades every day, its sessions closing at midnight UTC.
 
-* the provider emulator generates equity bars only on sessions;
-* dbt's calendar seed is generated from this module, so models and
-  extractors agree on what counts as a missing bar;
-* the scheduled equities flow exits cleanly on a closed day instead of
-  requesting data that cannot exist.
+Calendars span FIRST_DAY..LAST_DAY, or less where the library has not recorded that far (the
+Chinese exchanges' holidays are known only through the announced year): beyond its last known
+day an exchange's sessions are unknown, and the gate does not judge them.
 
-Holidays follow current NYSE rules for 1990-2100, plus the well-known
-unscheduled closures. Early closes are ignored: those days are sessions.
+`python -m extract.calendars` rewrites the seeds for the exchanges of the universe (and XNYS);
+tests/extract/test_calendars.py checks that the committed seeds are what it writes.
 """
 
+from __future__ import annotations
+
+import csv
 import datetime as dt
 import functools
-from collections.abc import Mapping
-from types import MappingProxyType
-from zoneinfo import ZoneInfo
+import sys
+from pathlib import Path
 
-FIRST_YEAR = 1990
-LAST_YEAR = 2100
+import exchange_calendars as xcals
+import pandas as pd
 
-NEW_YORK = ZoneInfo("America/New_York")
-SESSION_CLOSE = dt.time(16, 0)
-
-_SPECIAL_CLOSURES: dict[dt.date, str] = {
-    dt.date(1994, 4, 27): "National Day of Mourning (Richard Nixon)",
-    dt.date(2001, 9, 11): "September 11 attacks",
-    dt.date(2001, 9, 12): "September 11 attacks",
-    dt.date(2001, 9, 13): "September 11 attacks",
-    dt.date(2001, 9, 14): "September 11 attacks",
-    dt.date(2004, 6, 11): "National Day of Mourning (Ronald Reagan)",
-    dt.date(2007, 1, 2): "National Day of Mourning (Gerald Ford)",
-    dt.date(2012, 10, 29): "Hurricane Sandy",
-    dt.date(2012, 10, 30): "Hurricane Sandy",
-    dt.date(2018, 12, 5): "National Day of Mourning (George H. W. Bush)",
-    dt.date(2025, 1, 9): "National Day of Mourning (Jimmy Carter)",
-}
+CRYPTO = "CRYPTO"
+DEFAULT_EXCHANGE = "XNYS"
+# The span of the calendars (and of the trading_calendar mart: dbt_project.yml's calendar vars).
+FIRST_DAY = dt.date(2005, 1, 1)
+LAST_DAY = dt.date(2035, 12, 31)
+UTC = dt.UTC
 
 
-def _easter(year: int) -> dt.date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    weekday_shift = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * weekday_shift) // 451
-    month, day = divmod(h + weekday_shift - 7 * m + 114, 31)
-    return dt.date(year, month, day + 1)
+class UnknownExchangeError(ValueError):
+    """An exchange code exchange-calendars does not know."""
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    """The n-th given weekday (Monday=0) of a month."""
-    first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+@functools.cache
+def calendar(exchange: str) -> xcals.ExchangeCalendar:
+    """The exchange's calendar over FIRST_DAY..LAST_DAY, or to the library's last recorded day."""
+    if exchange not in xcals.get_calendar_names(include_aliases=True):
+        raise UnknownExchangeError(f"unknown exchange {exchange!r}: expected an ISO 10383 MIC such as XNYS or XLON")
+    try:
+        return xcals.get_calendar(exchange, start=FIRST_DAY.isoformat(), end=LAST_DAY.isoformat())
+    except ValueError:  # holidays recorded only to the announced year
+        return xcals.get_calendar(exchange, start=FIRST_DAY.isoformat())
 
 
-def _last_weekday(year: int, month: int, weekday: int) -> dt.date:
-    """The last given weekday (Monday=0) of a month."""
-    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
-    last = next_month - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+def known_until(exchange: str) -> dt.date:
+    return LAST_DAY if exchange == CRYPTO else calendar(exchange).last_session.date()
 
 
-def _observed(day: dt.date) -> dt.date:
-    """Move a Saturday holiday to Friday and a Sunday holiday to Monday."""
-    if day.weekday() == 5:
-        return day - dt.timedelta(days=1)
-    if day.weekday() == 6:
-        return day + dt.timedelta(days=1)
-    return day
+def sessions(exchange: str, start: dt.date, end: dt.date, weekdays_beyond: bool = False) -> list[dt.date]:
+    """The exchange's sessions in [start, end] within its known span; with `weekdays_beyond`
+    (the emulator's synthetic future) the days of its trading week after that span."""
+    if exchange == CRYPTO:
+        return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    cal = calendar(exchange)
+    last = cal.last_session.date()
+    known = []
+    if min(end, last) >= max(start, cal.first_session.date()):
+        known = cal.sessions_in_range(max(start, cal.first_session.date()).isoformat(), min(end, last).isoformat())
+    days = [day.date() for day in known]
+    if weekdays_beyond and end > last:
+        beyond = pd.bdate_range(max(start, last + dt.timedelta(days=1)), end, freq="C", weekmask=cal.weekmask)
+        days += [day.date() for day in beyond]
+    return days
 
 
-@functools.lru_cache(maxsize=LAST_YEAR - FIRST_YEAR + 1)
-def _year_holidays(year: int) -> Mapping[dt.date, str]:
-    """Read-only full-day closures of one year."""
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValueError(f"year {year} outside {FIRST_YEAR}..{LAST_YEAR}")
-    holidays: dict[dt.date, str] = {}
-    new_year = dt.date(year, 1, 1)
-    # A Saturday New Year's Day is not observed on the previous Friday.
-    if new_year.weekday() != 5:
-        holidays[_observed(new_year)] = "New Year's Day"
-    if year >= 1998:
-        holidays[_nth_weekday(year, 1, 0, 3)] = "Martin Luther King Jr. Day"
-    holidays[_nth_weekday(year, 2, 0, 3)] = "Washington's Birthday"
-    holidays[_easter(year) - dt.timedelta(days=2)] = "Good Friday"
-    holidays[_last_weekday(year, 5, 0)] = "Memorial Day"
-    if year >= 2022:
-        holidays[_observed(dt.date(year, 6, 19))] = "Juneteenth"
-    holidays[_observed(dt.date(year, 7, 4))] = "Independence Day"
-    holidays[_nth_weekday(year, 9, 0, 1)] = "Labor Day"
-    holidays[_nth_weekday(year, 11, 3, 4)] = "Thanksgiving Day"
-    holidays[_observed(dt.date(year, 12, 25))] = "Christmas Day"
-    holidays.update({d: n for d, n in _SPECIAL_CLOSURES.items() if d.year == year})
-    return MappingProxyType(dict(sorted(holidays.items())))
+def is_session(exchange: str, day: dt.date) -> bool:
+    if exchange == CRYPTO:
+        return True
+    cal = calendar(exchange)
+    return cal.first_session.date() <= day <= cal.last_session.date() and cal.is_session(day.isoformat())
 
 
-def nyse_holidays(start_year: int, end_year: int) -> dict[dt.date, str]:
-    """Weekday full-day closures (date -> name) for the inclusive year range."""
-    return {day: name for year in range(start_year, end_year + 1) for day, name in _year_holidays(year).items()}
+def session_close(exchange: str, day: dt.date) -> dt.datetime:
+    """When the session of `day` closes (UTC); crypto's day closes at the next midnight UTC."""
+    if exchange == CRYPTO:
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), UTC)
+    return calendar(exchange).session_close(day.isoformat()).to_pydatetime()
 
 
-def is_nyse_session(d: dt.date) -> bool:
-    """Whether the NYSE holds a regular session on ``d``."""
-    return d.weekday() < 5 and d not in _year_holidays(d.year)
+def session_closed(exchange: str, day: dt.date, now: dt.datetime) -> bool:
+    """`day` is a session of the exchange and it has closed by `now`."""
+    return is_session(exchange, day) and session_close(exchange, day) <= now
 
 
-def nyse_sessions(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Sessions between ``start`` and ``end``, both inclusive."""
-    days = (start + dt.timedelta(days=n) for n in range((end - start).days + 1))
-    return [d for d in days if is_nyse_session(d)]
+def last_closed_session(exchange: str, now: dt.datetime) -> dt.date:
+    """The latest session of the exchange that has closed by `now`."""
+    if exchange == CRYPTO:
+        return now.astimezone(UTC).date() - dt.timedelta(days=1)
+    cal = calendar(exchange)
+    # Sessions are labelled by their local date, which may be a day ahead of UTC's.
+    day = min(now.astimezone(UTC).date() + dt.timedelta(days=1), cal.last_session.date())
+    session = cal.date_to_session(day.isoformat(), direction="previous")
+    while cal.session_close(session) > now:
+        session = cal.previous_session(session)
+    return session.date()
 
 
-def previous_nyse_session(d: dt.date) -> dt.date:
-    """The latest session strictly before ``d``."""
-    d -= dt.timedelta(days=1)
-    while not is_nyse_session(d):
-        d -= dt.timedelta(days=1)
-    return d
+# ---------------------------------------------------------------- the seeds
 
 
-def last_completed_session(now_utc: dt.datetime) -> dt.date:
-    """The latest session whose 16:00 New York close is at or before ``now_utc``.
+def closure_rows(exchange: str) -> list[dict]:
+    """Weekdays of the exchange's week that are not sessions (closed) and early closes, in its span."""
+    cal = calendar(exchange)
+    first, last = cal.first_session.date(), cal.last_session.date()
+    names = {}
+    if cal.regular_holidays is not None:
+        names = {ts.date(): name for ts, name in cal.regular_holidays.holidays(first, last, return_name=True).items()}
+    weekdays = pd.bdate_range(first, last, freq="C", weekmask=cal.weekmask)
+    sessions_ = set(cal.sessions_in_range(first.isoformat(), last.isoformat()))
+    rows = [
+        {"exchange": exchange, "date": day.date().isoformat(), "kind": "closed", "name": names.get(day.date(), "")}
+        for day in weekdays
+        if day not in sessions_
+    ]
+    rows += [
+        {"exchange": exchange, "date": day.date().isoformat(), "kind": "early_close", "name": ""}
+        for day in cal.early_closes
+        if first <= day.date() <= last
+    ]
+    return sorted(rows, key=lambda row: (row["date"], row["kind"]))
 
-    ``now_utc`` must be timezone-aware; any zone is accepted.
-    """
-    if now_utc.utcoffset() is None:
-        raise ValueError("now_utc must be timezone-aware")
-    local = now_utc.astimezone(NEW_YORK)
-    today = local.date()
-    if is_nyse_session(today) and local.time() >= SESSION_CLOSE:
-        return today
-    return previous_nyse_session(today)
+
+def exchange_row(exchange: str) -> dict:
+    cal = calendar(exchange)
+    return {
+        "exchange": exchange,
+        "timezone": str(cal.tz),
+        "weekmask": cal.weekmask,
+        "first_day": cal.first_session.date().isoformat(),
+        "last_day": cal.last_session.date().isoformat(),
+    }
 
 
-SEED_FIRST_YEAR, SEED_LAST_YEAR = 2000, 2040
+def universe_exchanges(assets_csv: Path) -> list[str]:
+    from extract.assets import load_assets
+
+    exchanges = {asset.exchange for asset in load_assets(assets_csv) if asset.exchange != CRYPTO}
+    return sorted(exchanges | {DEFAULT_EXCHANGE})
 
 
-def holiday_seed_rows() -> list[tuple[str, str]]:
-    """(date, name) of every NYSE full-day closure for dbt's `nyse_holidays` seed."""
-    holidays = nyse_holidays(SEED_FIRST_YEAR, SEED_LAST_YEAR)
-    return [(day.isoformat(), name) for day, name in sorted(holidays.items())]
+def write_seeds(seeds_dir: Path, exchanges: list[str]) -> None:
+    """`exchanges.csv` (one row per exchange) and `exchange_closures.csv` for `exchanges`."""
+    with (seeds_dir / "exchanges.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["exchange", "timezone", "weekmask", "first_day", "last_day"])
+        writer.writeheader()
+        writer.writerows(exchange_row(exchange) for exchange in exchanges)
+    with (seeds_dir / "exchange_closures.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["exchange", "date", "kind", "name"])
+        writer.writeheader()
+        for exchange in exchanges:
+            writer.writerows(closure_rows(exchange))
 
 
-def write_holiday_seed(path) -> None:
-    """Regenerate dbt_project/seeds/nyse_holidays.csv (`python -m extract.calendars`)."""
-    import csv
+def main() -> int:
+    from extract.settings import DBT_PROJECT_DIR
 
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["holiday_date", "holiday_name"])
-        writer.writerows(holiday_seed_rows())
+    seeds = DBT_PROJECT_DIR / "seeds"
+    exchanges = universe_exchanges(seeds / "assets.csv")
+    write_seeds(seeds, exchanges)
+    print(f"wrote {seeds / 'exchanges.csv'} and exchange_closures.csv for {', '.join(exchanges)}")
+    return 0
 
 
 if __name__ == "__main__":
-    from extract.settings import DBT_PROJECT_DIR
-
-    write_holiday_seed(DBT_PROJECT_DIR / "seeds" / "nyse_holidays.csv")
+    sys.exit(main())

@@ -11,7 +11,8 @@ import datetime as dt
 
 from prefect import flow, get_run_logger, runtime
 
-from extract.calendars import NEW_YORK, is_nyse_session, nyse_holidays
+from extract.assets import Asset, load_assets
+from extract.calendars import session_closed
 from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.runtime.offline import provider_settings
@@ -19,7 +20,16 @@ from flows.runtime.summary import RunSummary
 from flows.runtime.warehouse_lock import warehouse_lock
 from flows.tasks import collect, extract, finish, run_transform
 
-NYSE_PROVIDERS = ("alpha_vantage",)
+
+def closed_session_assets(provider: str, assets: list[Asset], now: dt.datetime) -> tuple[list[str], list[str]]:
+    """A provider's active assets on exchanges whose session of today (UTC) has closed by `now`,
+    by the provider's ids, and the exchanges left out (no session today, or not closed yet)."""
+    spec = PROVIDERS[provider]
+    day = now.astimezone(dt.UTC).date()
+    served = [a for a in assets if a.is_active and a.asset_type in spec.asset_types]
+    exchanges = {a.exchange for a in served}
+    closed = {exchange for exchange in exchanges if session_closed(exchange, day, now)}
+    return spec.asset_ids([a for a in served if a.exchange in closed]), sorted(exchanges - closed)
 
 
 @flow(name="market-elt-daily", log_prints=True)
@@ -27,23 +37,30 @@ def daily(
     offline: bool = False,
     providers: list[str] | None = None,
     transform: bool = True,
-    skip_closed_nyse_days: bool = False,
-    as_of: dt.date | None = None,
+    closed_sessions_only: bool = False,
+    now: dt.datetime | None = None,
     offline_plans: dict[str, str] | None = None,
 ) -> RunSummary:
     """Extract -> dbt seed/run/test -> publish. `offline` serves every provider from the
     emulator, playing `offline_plans` (e.g. {"alpha_vantage": "premium", "coingecko": "demo"}).
-    With `skip_closed_nyse_days` (the equities schedule), equity providers are skipped when New
-    York's `as_of` day (default: today) is not an NYSE session, and a run left with nothing to
-    do ends cleanly without touching the warehouse."""
+    With `closed_sessions_only` (the equities schedule), an equity provider fetches only the
+    assets of exchanges whose session of today has closed by `now` (each on its own calendar:
+    on Thanksgiving, London's but not New York's); a provider left with none is skipped
+    without a call, and a run left with nothing to do ends without touching the warehouse."""
     summary, started = RunSummary(), dt.datetime.now(dt.UTC)
+    now = now or started
     providers = list(PROVIDERS if providers is None else providers)
-    day = as_of or dt.datetime.now(NEW_YORK).date()
-    if skip_closed_nyse_days and not is_nyse_session(day):
-        closed = nyse_holidays(day.year, day.year).get(day, "weekend")
-        skipped = [p for p in providers if p in NYSE_PROVIDERS]
-        providers = [p for p in providers if p not in NYSE_PROVIDERS]
-        get_run_logger().info(f"NYSE closed on {day} ({closed}): skipping {', '.join(skipped) or 'nothing'}")
+    selected: dict[str, list[str]] = {}
+    if closed_sessions_only:
+        assets = load_assets(Settings.from_env().assets_csv)
+        for provider in [p for p in providers if "equity" in PROVIDERS[p].asset_types]:
+            ids, waiting = closed_session_assets(provider, assets, now)
+            if waiting:
+                get_run_logger().info(f"{provider}: no closed session today on {', '.join(waiting)}: not fetched")
+            if ids:
+                selected[provider] = ids
+            else:
+                providers.remove(provider)
         if not providers:
             return summary
     with (
@@ -51,7 +68,7 @@ def daily(
         warehouse_lock(settings, f"flow run {runtime.flow_run.name} (daily)", settings.lock_timeout, print),
     ):
         for provider in providers:
-            collect(summary, provider, extract(provider, settings, return_state=True))
+            collect(summary, provider, extract(provider, settings, selected.get(provider), return_state=True))
         if transform:
             run_transform(settings, summary, providers or None)
         return finish(settings, summary, "daily", started)

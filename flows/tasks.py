@@ -22,10 +22,11 @@ from flows.runtime.warehouse import marts_summary, table_exists
 
 # Inputs hold locks and live connections: nothing here is cacheable.
 @task(retries=2, retry_delay_seconds=5, task_run_name="extract-{provider}", cache_policy=NO_CACHE)
-def extract(provider: str, settings: Settings) -> ProviderReport:
-    """Extract and load one provider. Retried only when loading itself failed: per-asset
-    failures are already isolated in the report, and merges make a retry idempotent."""
-    report = extract_provider(provider, settings)
+def extract(provider: str, settings: Settings, assets: list[str] | None = None) -> ProviderReport:
+    """Extract and load one provider (`assets`: these of its ids, default all it serves).
+    Retried only when loading itself failed: per-asset failures are already isolated in the
+    report, and merges make a retry idempotent."""
+    report = extract_provider(provider, settings, assets=assets)
     get_run_logger().info(report.summary_line())
     return report
 

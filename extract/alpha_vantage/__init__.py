@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from typing import TYPE_CHECKING
 
 import dlt
 import pyarrow as pa
@@ -55,7 +56,6 @@ from extract.alpha_vantage.settings import (
     Plan,
     plan_limits,
 )
-from extract.assets import Asset
 from extract.backfill import Backfill
 from extract.errors import ConfigurationError, PlanError
 from extract.fetching import fetch_each
@@ -65,6 +65,9 @@ from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
+
+if TYPE_CHECKING:
+    from extract.assets import Asset
 
 PROVIDER = "alpha_vantage"
 DLT_ID = pa.field("_dlt_id", pa.string(), nullable=False)
@@ -261,26 +264,27 @@ def alpha_vantage_source(
             yield from free_extras(state, [s for s in todo if s not in report.failures])
 
     def free_extras(state: dict, symbols: list[str]):
-        """Corporate actions due for a refresh, then monthly histories not fetched yet."""
-        actions = state.setdefault("corporate_actions_fetched", {})
-        monthly = state.setdefault("monthly_fetched", {})
+        """Corporate actions due for a refresh, then monthly histories not fetched yet; each
+        answer is remembered by function and symbol, so a day cut short resumes where it was."""
+        fetched = state.setdefault("extras_fetched", {})
+        refresh = {SPLITS: CORPORATE_ACTIONS_REFRESH_DAYS, DIVIDENDS: CORPORATE_ACTIONS_REFRESH_DAYS, MONTHLY: None}
 
-        def days_since(fetched: dict, symbol: str) -> float:
-            return (now.date() - dt.date.fromisoformat(fetched[symbol])).days if symbol in fetched else float("inf")
+        def due(symbol: str, function: str) -> bool:
+            last = fetched.get(f"{function}:{symbol}")
+            if last is None:
+                return True
+            return (
+                refresh[function] is not None and (now.date() - dt.date.fromisoformat(last)).days >= refresh[function]
+            )
 
-        due = [s for s in symbols if days_since(actions, s) >= CORPORATE_ACTIONS_REFRESH_DAYS]
-        jobs = [(s, f) for s in due for f in (SPLITS, DIVIDENDS)] + [(s, MONTHLY) for s in symbols if s not in monthly]
+        jobs = [(s, f) for f in (SPLITS, DIVIDENDS) for s in symbols if due(s, f)]
+        jobs += [(s, MONTHLY) for s in symbols if due(s, MONTHLY)]
         names = {f"{s} ({f})": (s, f) for s, f in jobs}
-        done: dict[str, set[str]] = {}
         for name, rows in fetch_each(names, lambda n: fetch_extra(names[n]), report, settings.workers, secrets):
             symbol, function = names[name]
             if len(rows):
                 yield dlt.mark.with_hints(rows, EXTRA_TABLES[function], create_table_variant=True)
-            done.setdefault(symbol, set()).add(function)
-            if function == MONTHLY:
-                monthly[symbol] = now.date().isoformat()
-            elif done[symbol] >= {SPLITS, DIVIDENDS}:
-                actions[symbol] = now.date().isoformat()
+            fetched[f"{function}:{symbol}"] = now.date().isoformat()
 
     return daily
 

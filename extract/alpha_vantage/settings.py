@@ -13,6 +13,19 @@ KEY_SETTING = "ALPHAVANTAGE_API_KEY"
 PLAN_SETTING = "ALPHAVANTAGE_PLAN"
 FREE_KEY_URL = "https://www.alphavantage.co/support/#api-key"
 
+# The exchange (ISO 10383 MIC) an Alpha Vantage symbol suffix implies (the documentation's global
+# examples: TSCO.LON, SHOP.TRT, GPV.TRV, MBG.DEX, RELIANCE.BSE, 600104.SHH, 000002.SHZ); a symbol
+# without a suffix is a US listing. The same list is dbt_project.yml's alpha_vantage_exchange_suffixes.
+EXCHANGE_SUFFIXES = {
+    "LON": "XLON",
+    "TRT": "XTSE",
+    "TRV": "XTSX",
+    "DEX": "XETR",
+    "BSE": "XBOM",
+    "SHH": "XSHG",
+    "SHZ": "XSHG",  # Shenzhen has no calendar of its own in exchange-calendars: Shanghai's holidays
+}
+
 DAILY = "TIME_SERIES_DAILY"
 DAILY_ADJUSTED = "TIME_SERIES_DAILY_ADJUSTED"  # premium ("Trending Premium" in the docs)
 MONTHLY = "TIME_SERIES_MONTHLY"  # free, always the whole history, no outputsize

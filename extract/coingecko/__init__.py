@@ -14,10 +14,10 @@ endpoint the plan does not serve (10005 for candles) falls back to the hourly ba
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import dlt
 
-from extract.assets import Asset
 from extract.backfill import Backfill
 from extract.coingecko.helpers import candle_rows, chart_rows, chart_windows, market_rows, ohlc_windows
 from extract.coingecko.settings import (
@@ -43,6 +43,9 @@ from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
 from extract.responses import json_body
 from extract.settings import Settings
+
+if TYPE_CHECKING:
+    from extract.assets import Asset
 
 PROVIDER = "coingecko"
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}

@@ -85,13 +85,14 @@ def respond(emulator, _path: str, query: dict, _headers: dict, now: dt.datetime)
     sessions = emulator.market.equity(symbol)
     if sessions is None:
         return Answer(200, {"Error Message": INVALID_CALL.format(function)})
+    exchange = emulator.market.equities[symbol].exchange
     if function == MONTHLY:
-        return Answer(200, payloads.av_monthly(symbol, sessions, now))
+        return Answer(200, payloads.av_monthly(symbol, sessions, now, exchange))
     if function == SPLITS:
-        return Answer(200, payloads.av_splits(symbol, sessions, now))
+        return Answer(200, payloads.av_splits(symbol, sessions, now, exchange))
     if function == DIVIDENDS:
         return Answer(200, payloads.av_dividends(symbol, sessions, now))
-    return Answer(200, payloads.av_daily(symbol, sessions, function, outputsize, now))
+    return Answer(200, payloads.av_daily(symbol, sessions, function, outputsize, now, exchange))
 
 
 def rate_limited(_emulator, window: str, query: dict) -> Answer:

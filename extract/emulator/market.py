@@ -6,7 +6,8 @@ must reproduce it exactly, which is what idempotency tests rely on.
 
 - Crypto trades every hour of every day: a mean-reverting log-price walk (so prices stay at
   realistic levels for years) with hourly USD volumes. One token trades below 1e-8 USD.
-- Equities trade on NYSE sessions only (see `extract.calendars`), with real split dates and
+- Equities trade on their own exchange's sessions only (`extract.calendars`: New York,
+  London, Toronto, Shanghai), in their own currency (London in pence), with real split dates and
   quarterly dividends; the "actual" (unadjusted) prices jump at splits and ex-dates, and
   `adjusted_closes` derives the adjusted close the way Alpha Vantage and CRSP do.
 - The Fear & Greed index is a daily bounded walk from its real start (2018-02-01).
@@ -19,7 +20,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from extract.calendars import nyse_sessions
+from extract.calendars import DEFAULT_EXCHANGE, sessions
 
 UTC = dt.UTC
 CRYPTO_EPOCH = dt.datetime(2018, 1, 1, tzinfo=UTC)
@@ -55,6 +56,7 @@ class EquityProfile:
     splits: dict[dt.date, float] = field(default_factory=dict)
     # Trading suspensions (first and last day, inclusive): sessions of its exchange without a bar.
     suspensions: tuple[tuple[dt.date, dt.date], ...] = ()
+    exchange: str = DEFAULT_EXCHANGE
 
 
 COINS = (
@@ -75,6 +77,10 @@ EQUITIES = (
     ),
     EquityProfile("IBM", "International Business Machines", 95.0, 0.22, 5e6, 0.040),
     EquityProfile("SPY", "SPDR S&P 500 ETF Trust", 120.0, 0.17, 8e7, 0.015),
+    # Priced in pence (GBX), as London quotes.
+    EquityProfile("TSCO.LON", "Tesco PLC", 250.0, 0.22, 2e7, 0.04, exchange="XLON"),
+    EquityProfile("SHOP.TRT", "Shopify Inc.", 30.0, 0.6, 3e6, 0.0, {dt.date(2022, 6, 29): 10.0}, exchange="XTSE"),
+    EquityProfile("600104.SHH", "SAIC Motor Corporation", 15.0, 0.3, 1e7, 0.03, exchange="XSHG"),
 )
 
 FEAR_GREED_BANDS = ((26, "Extreme Fear"), (47, "Fear"), (55, "Neutral"), (76, "Greed"), (101, "Extreme Greed"))
@@ -172,7 +178,7 @@ class SyntheticMarket:
 
     @staticmethod
     def _generate_equity(profile: EquityProfile) -> list[EquitySession]:
-        return walk_equity(profile, nyse_sessions(EQUITY_EPOCH, HORIZON.date()))
+        return walk_equity(profile, sessions(profile.exchange, EQUITY_EPOCH, HORIZON.date(), weekdays_beyond=True))
 
     @staticmethod
     def _generate_fear_greed() -> list[tuple[dt.date, int]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from extract.calendars import last_completed_session
+from extract.calendars import DEFAULT_EXCHANGE, last_closed_session
 from extract.emulator.market import (
     CRYPTO_EPOCH,
     HOUR_MS,
@@ -179,9 +179,18 @@ def _av_number(value: float) -> str:
     return f"{value:.4f}"
 
 
-def av_daily(symbol: str, sessions: list[EquitySession], function: str, outputsize: str, now: dt.datetime) -> dict:
-    """`TIME_SERIES_DAILY[_ADJUSTED]`: completed sessions, newest first, all values strings."""
-    last = last_completed_session(now)
+def av_daily(
+    symbol: str,
+    sessions: list[EquitySession],
+    function: str,
+    outputsize: str,
+    now: dt.datetime,
+    exchange: str = DEFAULT_EXCHANGE,
+) -> dict:
+    """`TIME_SERIES_DAILY[_ADJUSTED]`: the exchange's closed sessions, newest first, all values
+    strings. "5. Time Zone" is US/Eastern whatever the exchange, as in recorded answers for
+    London and Toronto symbols."""
+    last = last_closed_session(exchange, now)
     served = [s for s in sessions if s.date <= last]
     adjusted_close = adjusted_closes(served)
     first = 0 if outputsize == "full" else max(0, len(served) - 100)
@@ -217,10 +226,10 @@ def av_daily(symbol: str, sessions: list[EquitySession], function: str, outputsi
     }
 
 
-def av_monthly(symbol: str, sessions: list[EquitySession], now: dt.datetime) -> dict:
+def av_monthly(symbol: str, sessions: list[EquitySession], now: dt.datetime, exchange: str = DEFAULT_EXCHANGE) -> dict:
     """`TIME_SERIES_MONTHLY`: the whole history, each month keyed by its last trading day (the
     running month by the latest one, equal to "3. Last Refreshed"), unadjusted, newest first."""
-    last = last_completed_session(now)
+    last = last_closed_session(exchange, now)
     months: dict[tuple[int, int], list[EquitySession]] = {}
     for session in sessions:
         if session.date <= last:
@@ -243,9 +252,9 @@ def av_monthly(symbol: str, sessions: list[EquitySession], now: dt.datetime) -> 
     }
 
 
-def av_splits(symbol: str, sessions: list[EquitySession], now: dt.datetime) -> dict:
+def av_splits(symbol: str, sessions: list[EquitySession], now: dt.datetime, exchange: str = DEFAULT_EXCHANGE) -> dict:
     """`SPLITS`: historical split events, newest first, factors as 4-decimal strings."""
-    last = last_completed_session(now)
+    last = last_closed_session(exchange, now)
     events = [s for s in sessions if s.split != 1.0 and s.date <= last]
     return {
         "symbol": symbol,

@@ -18,7 +18,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from extract.calendars import last_completed_session, nyse_sessions
+from extract.calendars import DEFAULT_EXCHANGE, last_closed_session, sessions
 from extract.emulator import payloads
 from extract.emulator.answer import Answer
 from extract.emulator.market import COINS, CoinProfile, EquityProfile, EquitySession, SyntheticMarket, walk_equity
@@ -44,10 +44,10 @@ class GeneratedMarket(SyntheticMarket):
     def __init__(self, equities, coins, days: int, now: dt.datetime) -> None:
         super().__init__(coins=coins, equities=equities)
         self.days = days
-        last = last_completed_session(now)
+        last = last_closed_session(DEFAULT_EXCHANGE, now)
         # ~252 sessions a year: 3,650 sessions need ~14.5 years of calendar.
         start = last - dt.timedelta(days=int(days * 366 / 252) + 30)
-        self.sessions = nyse_sessions(start, last)[-days:]
+        self.sessions = sessions(DEFAULT_EXCHANGE, start, last)[-days:]
 
     @classmethod
     def generated(

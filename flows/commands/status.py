@@ -2,7 +2,7 @@
 
 - latest bar date and asset count per asset type (the runbook's own query);
 - active assets missing their calendar's last expected bar (crypto: yesterday UTC, the last
-  complete day; equities: the last NYSE session closed in New York);
+  complete day; equities: the last closed session of their own exchange);
 - the last runs and their outcome (ops.run_log);
 - per-source freshness: when each provider's data last landed (dlt load ids of the rows).
 """
@@ -15,7 +15,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from extract.calendars import last_completed_session, nyse_sessions
+from extract.calendars import last_closed_session, sessions
 from extract.registry import PROVIDERS
 from extract.settings import Settings
 from flows.runtime.warehouse import columns_and_rows
@@ -25,11 +25,11 @@ RUNBOOK_SQL = (
     "JOIN assets a ON db.asset_id = a.asset_id GROUP BY asset_type ORDER BY asset_type"
 )
 LAST_BARS_SQL = """
-select a.symbol, a.asset_type, max(db.date) as last_date
+select a.symbol, a.asset_type, coalesce(a.exchange, 'CRYPTO') as exchange, max(db.date) as last_date
 from assets as a
 left join daily_bars as db on a.asset_id = db.asset_id
 where a.is_active
-group by a.symbol, a.asset_type
+group by a.symbol, a.asset_type, a.exchange
 order by a.symbol
 """
 # The gate's last verdict: the newest run that got as far as the gate.
@@ -61,10 +61,6 @@ def _records(settings: Settings, sql: str) -> list[dict] | str:
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-def expected_last_date(asset_type: str, now: dt.datetime) -> dt.date:
-    if asset_type == "crypto":
-        return now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
-    return last_completed_session(now)
 
 
 def collect_status(settings: Settings, now: dt.datetime | None = None, runs: int = 10) -> dict:
@@ -73,10 +69,11 @@ def collect_status(settings: Settings, now: dt.datetime | None = None, runs: int
     last_bars = _records(settings, LAST_BARS_SQL)
     missing = last_bars
     if isinstance(last_bars, list):
+        expected = {row["exchange"]: last_closed_session(row["exchange"], now) for row in last_bars}
         missing = [
-            {**row, "expected": expected_last_date(row["asset_type"], now)}
+            {**row, "expected": expected[row["exchange"]]}
             for row in last_bars
-            if row["last_date"] is None or row["last_date"] < expected_last_date(row["asset_type"], now)
+            if row["last_date"] is None or row["last_date"] < expected[row["exchange"]]
         ]
     provider_sections = {
         title: _records(settings, sql) for spec in PROVIDERS.values() for title, sql in spec.status_queries.items()
@@ -120,9 +117,9 @@ def _freshness(settings: Settings) -> list[dict]:
 
 
 MISSING_SESSIONS_SQL = """
-select missing.symbol, assets.asset_type, missing.missing_date
+select missing.symbol, coalesce(assets.exchange, 'CRYPTO'), missing.missing_date
 from audit_failures.assert_no_missing_sessions as missing
-inner join seeds.assets as assets on missing.asset_id = assets.asset_id
+inner join audit.assets as assets on missing.asset_id = assets.asset_id
 order by missing.symbol, missing.missing_date
 """
 
@@ -137,9 +134,8 @@ def known_gap_rows(settings: Settings, reason: str) -> list[str]:
     lines = []
     for symbol in dict.fromkeys(row[0] for row in rows):
         days = [day for sym, _, day in rows if sym == symbol]
-        asset_type = next(kind for sym, kind, _ in rows if sym == symbol)
-        sessions = _sessions(asset_type, days[0], days[-1])
-        position = {day: index for index, day in enumerate(sessions)}
+        exchange = next(exchange for sym, exchange, _ in rows if sym == symbol)
+        position = {day: index for index, day in enumerate(sessions(exchange, days[0], days[-1]))}
         start = previous = days[0]
         for day in [*days[1:], None]:
             if day is not None and position.get(day) == position.get(previous, -2) + 1:
@@ -148,12 +144,6 @@ def known_gap_rows(settings: Settings, reason: str) -> list[str]:
             lines.append(f"{symbol},{start.isoformat()},{previous.isoformat()},{quoted}")
             start = previous = day
     return lines
-
-
-def _sessions(asset_type: str, start: dt.date, end: dt.date) -> list[dt.date]:
-    if asset_type == "crypto":
-        return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    return nyse_sessions(start, end)
 
 
 def as_json(status: dict) -> str:

@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from extract.calendars import is_nyse_session, last_completed_session
+from extract.calendars import is_session, last_closed_session
 from extract.emulator import alpha_vantage as alpha_vantage_routes
 from extract.emulator.market import SyntheticMarket, fear_greed_classification
 from extract.emulator.server import Emulator, EmulatorConfig, Fault
@@ -122,8 +122,8 @@ def test_alpha_vantage_adjusted_series_matches_the_recorded_shape(emulator, prov
     assert len(series) == 100, "compact is the latest 100 sessions"
     days = [dt.date.fromisoformat(day) for day in series]
     assert days == sorted(days, reverse=True), "newest first"
-    assert all(is_nyse_session(day) for day in days)
-    assert days[0] == last_completed_session(dt.datetime.now(UTC))
+    assert all(is_session("XNYS", day) for day in days)
+    assert days[0] == last_closed_session("XNYS", dt.datetime.now(UTC))
     assert all(list(values) == list(first_recorded) for values in series.values())
     assert all(isinstance(v, str) for values in series.values() for v in values.values())
 
@@ -195,7 +195,7 @@ def test_free_functions_have_the_documented_shapes(emulator):
     months = [dt.date.fromisoformat(day) for day in monthly["Monthly Time Series"]]
     assert months[0].isoformat() == monthly["Meta Data"]["3. Last Refreshed"]
     assert months == sorted(months, reverse=True) and months[-1].year == 2005 and len(set(months)) == len(months)
-    assert all(is_nyse_session(day) for day in months)
+    assert all(is_session("XNYS", day) for day in months)
     assert list(monthly["Monthly Time Series"][months[1].isoformat()]) == [
         "1. open", "2. high", "3. low", "4. close", "5. volume",
     ]  # fmt: skip
@@ -303,10 +303,25 @@ def test_synthetic_market_has_the_edge_cases_analysts_meet():
     market = SyntheticMarket()
     assert max(market.coin("baby-doge-coin").prices) < 1e-8, "a token priced below 1e-8 USD"
     aapl = market.equity("AAPL")
-    assert all(is_nyse_session(s.date) for s in aapl)
+    assert all(is_session("XNYS", s.date) for s in aapl)
     split = next(s for s in aapl if s.split == 4.0)
     before = aapl[aapl.index(split) - 1]
     assert split.date == dt.date(2020, 8, 31) and 3 < before.close / split.close < 5.5
     assert sum(1 for s in aapl if s.dividend > 0) >= 40
     again = SyntheticMarket()
     assert again.coin("bitcoin").prices[:1000] == market.coin("bitcoin").prices[:1000], "deterministic"
+
+
+def test_each_equity_trades_on_its_own_exchanges_sessions(emulator):
+    """A London stock trades on US Thanksgiving and not on Boxing Day; a Shanghai one skips the
+    Spring Festival week; each series ends at its exchange's last closed session."""
+    market = SyntheticMarket()
+    london = {s.date for s in market.equity("TSCO.LON")}
+    shanghai = {s.date for s in market.equity("600104.SHH")}
+    assert dt.date(2025, 11, 27) in london and dt.date(2025, 12, 26) not in london
+    assert not {dt.date(2026, 2, 16) + dt.timedelta(days=i) for i in range(5)} & shanghai
+    assert all(is_session("XSHG", day) for day in shanghai if day.year <= 2026)
+    served = _get(f"{emulator.url}/query", function="TIME_SERIES_DAILY", symbol="600104.SHH", apikey="free-key").json()
+    newest = dt.date.fromisoformat(next(iter(served["Time Series (Daily)"])))
+    assert newest == last_closed_session("XSHG", dt.datetime.now(UTC))
+    assert served["Meta Data"]["5. Time Zone"] == "US/Eastern", "as recorded for London and Toronto symbols"

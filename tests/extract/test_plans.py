@@ -45,11 +45,17 @@ def _functions(emulator) -> list[tuple[str, str, str]]:
     return [(r.query.get("function"), r.query.get("symbol"), r.query.get("outputsize")) for r in emulator.requests]
 
 
+US_SYMBOLS = ["AAPL", "MSFT", "TSLA", "NVDA", "IBM", "SPY"]
+
+
 def test_a_free_key_with_nothing_else_set_learns_its_plan_once_and_then_calls_once_per_symbol(
     duckdb_settings, own_emulator
 ):
+    """Six symbols: 25 calls on the first day (the probe, the daily series, the extras), one per
+    symbol after that."""
+    SYMBOLS = US_SYMBOLS  # noqa: N806 - the six of the issue's scenario
     settings = _point_at(duckdb_settings, own_emulator, alpha_vantage_api_key="my-free-key", budgets={})
-    report = extract_provider("alpha_vantage", settings)
+    report = extract_provider("alpha_vantage", settings, assets=SYMBOLS)
     assert report.ok and report.assets_ok == len(SYMBOLS), report.summary_line()
     calls = _functions(own_emulator)
     assert calls[0] == ("TIME_SERIES_DAILY_ADJUSTED", SYMBOLS[0], "full"), "the plan is learned on one symbol"
@@ -67,9 +73,25 @@ def test_a_free_key_with_nothing_else_set_learns_its_plan_once_and_then_calls_on
 
     tomorrow = dt.datetime.now(UTC) + dt.timedelta(days=1)
     before = len(own_emulator.requests)
-    again = extract_provider("alpha_vantage", settings, now=tomorrow)
+    again = extract_provider("alpha_vantage", settings, now=tomorrow, assets=SYMBOLS)
     assert again.ok and again.plan.startswith("free (learned on")
     assert sorted(_functions(own_emulator)[before:]) == sorted(("TIME_SERIES_DAILY", s, "compact") for s in SYMBOLS)
+
+
+def test_a_day_too_short_for_the_extras_puts_the_daily_bars_first_and_the_rest_off(duckdb_settings, own_emulator):
+    """The whole universe on a free key: every symbol's daily series first, then corporate actions
+    and monthly histories until the 25 calls are spent; the next day takes up what is left."""
+    settings = _point_at(duckdb_settings, own_emulator, alpha_vantage_api_key="my-free-key", budgets={})
+    report = extract_provider("alpha_vantage", settings)
+    assert report.ok and report.assets_ok == len(SYMBOLS), report.summary_line()
+    calls = _functions(own_emulator)
+    assert len(calls) == 25 and [c[0] for c in calls[: 1 + len(SYMBOLS)]].count("TIME_SERIES_DAILY") == len(SYMBOLS)
+    left = 3 * len(SYMBOLS) - (25 - 1 - len(SYMBOLS))
+    assert len(report.deferred) == left and all(" (" in name for name in report.deferred), report.deferred
+    tomorrow = dt.datetime.now(UTC) + dt.timedelta(days=1)
+    before = len(own_emulator.requests)
+    assert extract_provider("alpha_vantage", settings, now=tomorrow).ok
+    assert len(own_emulator.requests) - before == len(SYMBOLS) + left, "the daily series, then what was put off"
 
 
 def test_a_spent_day_budget_defers_a_second_same_day_run_without_a_call(duckdb_settings, own_emulator):

@@ -30,7 +30,7 @@ def _assert_marts_complete(settings: Settings) -> None:
     bars = dict(query(settings, "select asset_id, count(*) from daily_bars group by asset_id"))
     for asset in active:
         # crypto: every complete UTC day of the history window; equities: the latest 100
-        # sessions, all the offline demo's free Alpha Vantage key gets on a first run.
+        # sessions of their own exchange, all the offline demo's free Alpha Vantage key gets.
         expected = HISTORY_DAYS if asset.asset_type == "crypto" else 100
         assert bars.get(asset.asset_id) == expected, asset.symbol
     inactive = {a.asset_id for a in load_assets() if not a.is_active}
@@ -53,6 +53,12 @@ def _assert_marts_complete(settings: Settings) -> None:
     assert features[0] == total_bars, "daily_features is published with one row per bar"
     # features.md: sma_20 is NULL for each asset's first 19 rows, rsi_14 for its first 14.
     assert features[1:] == (total_bars - 19 * len(active), total_bars - 14 * len(active))
+    currencies = dict(
+        query(settings, "select a.symbol, max(b.currency) from daily_bars b join assets a using (asset_id) group by 1")
+    )
+    assert {currencies[s] for s in ("TSCO.LON", "SHOP.TRT", "600104.SHH", "AAPL")} == {"GBX", "CAD", "CNY", "USD"}
+    exchanges = dict(query(settings, "select symbol, exchange from assets"))
+    assert (exchanges["TSCO.LON"], exchanges["600104.SHH"], exchanges["BTC"]) == ("XLON", "XSHG", None)
     wide = query(settings, "select count(*) from observations_wide where current_price is not null")
     assert wide[0][0] == sum(1 for a in active if a.asset_type == "crypto")
 
@@ -79,12 +85,24 @@ def test_offline_flow_fills_the_marts_and_a_second_run_adds_no_duplicates(target
     assert "daily_bars crypto: 6/6 active assets" in again.text()
 
 
-def test_the_equities_schedule_exits_cleanly_on_an_nyse_holiday(flow_env, emulator, monkeypatch):
+def test_the_equities_schedule_skips_a_day_no_exchange_traded_without_a_call(flow_env, emulator, monkeypatch):
     for name, value in emulator.environ().items():
         monkeypatch.setenv(name, value)
-    good_friday = dt.date(2026, 4, 3)
+    new_years_evening = dt.datetime(2026, 1, 1, 22, 30, tzinfo=dt.UTC)  # New York, London, Toronto, Shanghai closed
     calls = emulator.calls()
-    summary = daily(providers=["alpha_vantage"], skip_closed_nyse_days=True, as_of=good_friday)
+    summary = daily(providers=["alpha_vantage"], closed_sessions_only=True, now=new_years_evening)
     assert summary.ok and summary.providers == [] and summary.dbt == []
     assert emulator.calls() == calls, "no provider was called"
     assert not (flow_env / "warehouse.duckdb").exists(), "the warehouse was not touched"
+
+
+def test_on_thanksgiving_the_equities_schedule_fetches_only_the_exchanges_that_traded(flow_env, emulator, monkeypatch):
+    """New York is closed; London, Toronto and Shanghai traded and have closed by 22:30 UTC."""
+    for name, value in {**emulator.environ(), "ALPHAVANTAGE_API_KEY": "premium-key"}.items():
+        monkeypatch.setenv(name, value)
+    thanksgiving_evening = dt.datetime(2026, 11, 26, 22, 30, tzinfo=dt.UTC)
+    before = len(emulator.requests)
+    summary = daily(providers=["alpha_vantage"], transform=False, closed_sessions_only=True, now=thanksgiving_evening)
+    assert summary.ok, summary.text()
+    fetched = {r.query.get("symbol") for r in emulator.requests[before:] if r.provider == "alpha_vantage"}
+    assert fetched == {"TSCO.LON", "SHOP.TRT", "600104.SHH"}

@@ -19,7 +19,8 @@ import yaml
 from croniter import croniter
 from prefect.flows import load_flow_from_entrypoint
 
-from extract.calendars import NEW_YORK, SESSION_CLOSE
+from extract import calendars
+from extract.assets import load_assets
 from extract.registry import PROVIDERS
 from extract.settings import PROJECT_ROOT
 from flows import deployments
@@ -28,7 +29,7 @@ from flows.deployments import PREFECT_YAML, build_deployments, load_specs
 
 EXPECTED = {
     "crypto-daily": ("0 21 * * *", "UTC", {"providers": ["coingecko", "fear_greed"]}),
-    "equities-daily": ("30 22 * * 1-5", "UTC", {"providers": ["alpha_vantage"], "skip_closed_nyse_days": True}),
+    "equities-daily": ("30 22 * * 1-5", "UTC", {"providers": ["alpha_vantage"], "closed_sessions_only": True}),
 }
 
 
@@ -56,20 +57,23 @@ def test_entrypoints_load_as_a_worker_would_and_accept_the_parameters():
         assert set(entry["parameters"]) <= set(flow.parameters.properties)
 
 
-def test_equities_run_after_the_new_york_close_all_year_and_never_on_weekends():
+def test_equities_run_after_every_exchanges_close_all_year_and_never_on_weekends():
+    """At 22:30 UTC on every weekday of 2026, each exchange of the universe that traded that day
+    has closed: a run collects every session of its day (an hour and a half after New York in
+    summer time, the latest close)."""
+    exchanges = {a.exchange for a in load_assets() if a.asset_type == "equity"}
     cron = EXPECTED["equities-daily"][0]
     fire_times = croniter(cron, dt.datetime(2025, 12, 31, 23, 0, tzinfo=dt.UTC))
-    first_after_close = dt.timedelta(hours=24)
+    margin = dt.timedelta(hours=24)
     runs = 0
     while (run := fire_times.get_next(dt.datetime)).year == 2026:
         runs += 1
-        local = run.astimezone(NEW_YORK)
-        assert local.weekday() < 5, run
-        assert local.date() == run.date(), "same New York day as the session it collects"
-        close = dt.datetime.combine(local.date(), SESSION_CLOSE, tzinfo=NEW_YORK)
-        first_after_close = min(first_after_close, run - close)
+        assert run.weekday() < 5, run
+        for exchange in exchanges:
+            if calendars.is_session(exchange, run.date()):
+                margin = min(margin, run - calendars.session_close(exchange, run.date()))
     assert runs == 261  # every weekday of 2026
-    assert first_after_close >= dt.timedelta(hours=1, minutes=30), "EDT: 22:30 UTC is 18:30 in New York"
+    assert margin >= dt.timedelta(hours=1, minutes=30), "EDT: 22:30 UTC is 18:30 in New York"
 
 
 def test_crypto_runs_once_a_day_at_21_utc():

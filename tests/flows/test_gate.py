@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from extract.calendars import last_completed_session, nyse_sessions
-from extract.emulator.market import EQUITIES, EquityProfile, SyntheticMarket
+from extract import calendars
+from extract.emulator.market import EQUITIES, EQUITY_EPOCH, EquityProfile, SyntheticMarket
 from extract.emulator.server import Emulator
 from extract.registry import PROVIDERS
 from extract.settings import DBT_PROJECT_DIR, Settings
@@ -177,7 +177,9 @@ def test_a_failure_naming_no_asset_blocks_the_whole_publish(live_env):
 
 def _universe(project: Path, rows: list[str]) -> None:
     (project / "seeds" / "assets.csv").write_text(
-        "asset_id,symbol,name,asset_type,coingecko_id,alpha_vantage_symbol,is_active\n" + "\n".join(rows) + "\n"
+        "asset_id,symbol,name,asset_type,coingecko_id,alpha_vantage_symbol,is_active,exchange,currency,alpaca_symbol\n"
+        + "\n".join(rows)
+        + "\n"
     )
 
 
@@ -185,61 +187,61 @@ def _universe(project: Path, rows: list[str]) -> None:
 def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
     target, tmp_path, monkeypatch, prefect_harness, request
 ):
-    """Five stocks and one with a three-week trading suspension: the five publish in full with
-    their features, the suspended one publishes nothing and is named in the run's last lines and
-    in status; once its gap is in known_gaps.csv (the documented one-liner), it publishes too."""
+    """Five US stocks and a Shenzhen stock (its exchange implied by the .SHZ suffix) with a
+    three-week suspension, full histories since 2005: the Shenzhen stock's Chinese holidays
+    (every Spring Festival, every Golden Week) are not missing sessions on its own calendar, its
+    suspension is. The five publish in full with their features, the suspended one publishes
+    nothing and is named in the run's last lines and in status; once its gap is in
+    known_gaps.csv (the documented one-liner), it publishes too."""
     if target == "postgres":
         request.getfixturevalue("pg_env")
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
-    good = ["AAPL", "MSFT", "NVDA", "IBM", "SPY"]
+    good = {"AAPL": "XNAS", "MSFT": "XNAS", "NVDA": "XNAS", "IBM": "XNYS", "SPY": "XNYS"}
     _universe(
         project,
-        [f"{101 + i},{s},{s},equity,,{s},true" for i, s in enumerate(good)] + ["120,SUSP,Suspended,equity,,SUSP,true"],
+        [f"{101 + i},{s},{s},equity,,{s},true,{e},USD," for i, (s, e) in enumerate(good.items())]
+        + ["120,VANKE,China Vanke,equity,,000002.SHZ,true,,CNY,"],
     )
-    sessions = nyse_sessions(dt.date(2026, 1, 1), last_completed_session(dt.datetime.now(dt.UTC)))
-    suspended = (sessions[-60], sessions[-46])  # 15 sessions inside the latest 100 served
+    suspended = calendars.sessions("XSHG", dt.date(2024, 6, 3), dt.date(2024, 7, 31))[:15]
     profiles = [p for p in EQUITIES if p.symbol in good]
-    market = SyntheticMarket(
-        equities=(*profiles, EquityProfile("SUSP", "Suspended", 12.0, 0.3, 1e6, suspensions=(suspended,)))
-    )
-    with Emulator(market=market) as emulator:
+    vanke = EquityProfile("000002.SHZ", "China Vanke", 12.0, 0.3, 1e6, 0.02, exchange="XSHG",
+                          suspensions=((suspended[0], suspended[-1]),))  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    expected = {
+        s: len(calendars.sessions(e, EQUITY_EPOCH, calendars.last_closed_session(e, now))) for s, e in good.items()
+    }
+    vanke_sessions = len(calendars.sessions("XSHG", EQUITY_EPOCH, calendars.last_closed_session("XSHG", now))) - 15
+    with Emulator(market=SyntheticMarket(equities=(*profiles, vanke))) as emulator:
         for name, value in {
             **emulator.environ(),
             "DBT_TARGET": target,
             "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
             "DLT_DATA_DIR": str(tmp_path / "dlt"),
             "MARKET_ELT_DBT_PROJECT_DIR": str(project),
-            "ALPHAVANTAGE_API_KEY": "free-key",
-            "ALPHAVANTAGE_CALLS_PER_SECOND": "unlimited",
-            "ALPHAVANTAGE_CALLS_PER_DAY": "unlimited",
+            "ALPHAVANTAGE_API_KEY": "premium-key",
+            "ALPHAVANTAGE_CALLS_PER_MINUTE": "unlimited",
         }.items():
             monkeypatch.setenv(name, value)
         with pytest.raises(RunFailedError) as failed:
             daily(providers=["alpha_vantage"])
         last_lines = str(failed.value).splitlines()[-3:]
-        assert any("gate: SUSP (asset 120) held back" in line and "assert_no_missing_sessions: 15 row(s)" in line
+        assert any("gate: VANKE (asset 120) held back" in line and "assert_no_missing_sessions: 15 row(s)" in line
                    for line in last_lines), last_lines  # fmt: skip
         settings = Settings.from_env()
-        bars = dict(
-            query(settings, "select a.symbol, count(*) from daily_bars join assets as a using (asset_id) group by 1")
+        per_symbol = (
+            "select a.symbol, count(*), count(f.sma_20), max(b.currency) from daily_bars as b "
+            "join assets as a using (asset_id) left join daily_features as f using (asset_id, date) group by 1"
         )
-        features = dict(
-            query(
-                settings,
-                "select a.symbol, count(sma_20) from daily_features join assets as a using (asset_id) group by 1",
-            )
-        )
-        assert bars == dict.fromkeys(good, 100) and features == dict.fromkeys(good, 81), (bars, features)
-        assert [row["symbol"] for row in collect_status(settings)["quarantined"]] == ["SUSP"]
+        published = {symbol: rows for symbol, *rows in query(settings, per_symbol)}
+        assert published == {s: [n, n - 19, "USD"] for s, n in expected.items()}, "the five publish in full"
+        assert [row["symbol"] for row in collect_status(settings)["quarantined"]] == ["VANKE"]
 
         rows = known_gap_rows(settings, "trading suspension")
-        assert rows == [f"SUSP,{suspended[0]},{suspended[1]},trading suspension"]
+        assert rows == [f"VANKE,{suspended[0]},{suspended[-1]},trading suspension"]
         with (project / "seeds" / "known_gaps.csv").open("a") as gaps:
             gaps.write("\n".join(rows) + "\n")
         assert daily(providers=["alpha_vantage"]).ok
-        published = dict(
-            query(settings, "select a.symbol, count(*) from daily_bars join assets as a using (asset_id) group by 1")
-        )
-        assert published == dict.fromkeys([*good, "SUSP"], 100)
+        published = {symbol: rows for symbol, *rows in query(settings, per_symbol)}
+        assert published["VANKE"] == [vanke_sessions, vanke_sessions - 19, "CNY"]
         assert collect_status(settings)["quarantined"] == []

@@ -5,19 +5,19 @@ daily candle, which never becomes a bar."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
 
 from extract.emulator.server import Emulator, EmulatorConfig
-from extract.pipeline import provider_assets
-from extract.settings import Settings
+from extract.settings import DBT_PROJECT_DIR, Settings
 from flows.commands.cli import main
 from flows.commands.status import collect_status
 from flows.daily import daily
 from flows.runtime.warehouse import query
 
 pytestmark = pytest.mark.slow
-SYMBOLS = provider_assets("alpha_vantage")
+SYMBOLS = ["AAPL", "MSFT", "TSLA", "NVDA", "IBM", "SPY"]
 BUDGET_VARIABLES = [f"{p}_CALLS_PER_{w}" for p in ("COINGECKO", "ALPHAVANTAGE", "FEAR_GREED")
                     for w in ("SECOND", "MINUTE", "DAY", "MONTH")]  # fmt: skip
 
@@ -32,10 +32,17 @@ def user_env(tmp_path, monkeypatch, prefect_harness):
     return monkeypatch
 
 
-def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog):
-    """The free plan's real limits (one call a second, 25 a day): the run exits 0, loads the latest
-    100 sessions of every symbol, says the plan limited them, and a second run the same day
-    defers without a single call."""
+def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog, tmp_path):
+    """The free plan's real limits (one call a second, 25 a day) and a universe of six US stocks:
+    the run exits 0, loads the latest 100 sessions of every symbol, says the plan limited them,
+    and a second run the same day defers without a single call."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    universe = (project / "seeds" / "assets.csv").read_text().splitlines()
+    (project / "seeds" / "assets.csv").write_text(
+        "\n".join(line for line in universe if not any(s in line for s in (".LON", ".TRT", ".SHH"))) + "\n"
+    )
+    user_env.setenv("MARKET_ELT_DBT_PROJECT_DIR", str(project))
     limits = EmulatorConfig(per_second={"alpha_vantage": 1}, per_day={"alpha_vantage": 25})
     with Emulator(config=limits) as emulator:
         for name, value in emulator.environ().items():
@@ -61,7 +68,7 @@ def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog):
         assert calls == 25
         assert main(["run", "--providers", "alpha_vantage"]) == 0
         assert emulator.calls("alpha_vantage") == calls, "the day's budget is spent: not a single call"
-        assert "6 deferred (alpha_vantage: day budget of 25 calls exhausted)" in caplog.text
+        assert f"{len(SYMBOLS)} deferred (alpha_vantage: day budget of 25 calls exhausted)" in caplog.text
 
 
 @pytest.mark.parametrize("plan", ["public", "demo", "basic", "pro"])

@@ -1,8 +1,8 @@
 {#
     Per-asset freshness: every active asset's last bar is within its calendar's expected
     lag of today: `freshness_lag_crypto_days` complete UTC days for crypto,
-    `freshness_lag_equity_sessions` NYSE sessions for equities. Warns: stale data is still
-    the last good data.
+    `freshness_lag_equity_sessions` sessions of its own exchange for equities. Warns: stale data
+    is still the last good data.
 #}
 {{ config(severity='warn') }}
 
@@ -29,12 +29,14 @@ trading_calendar as (
 recent_sessions as (
 
     select
+        exchange,
         date,
-        row_number() over (order by date desc) as sessions_ago
+        row_number() over (partition by exchange order by date desc) as sessions_ago
 
     from trading_calendar
     where
-        is_nyse_session
+        is_session
+        and exchange <> 'CRYPTO'
         and date < current_date
 
 ),
@@ -42,11 +44,11 @@ recent_sessions as (
 expected as (
 
     select
-        'crypto' as asset_type,
+        'CRYPTO' as exchange,
         cast(current_date - {{ var('freshness_lag_crypto_days') }} as date) as oldest_fresh_date
     union all
     select
-        'equity' as asset_type,
+        exchange,
         date as oldest_fresh_date
     from recent_sessions
     where sessions_ago = {{ var('freshness_lag_equity_sessions') }}
@@ -72,7 +74,7 @@ select
 
 from assets
 inner join expected
-    on assets.asset_type = expected.asset_type
+    on coalesce(assets.exchange, 'CRYPTO') = expected.exchange
 left join latest
     on assets.asset_id = latest.asset_id
 where

@@ -1,7 +1,9 @@
 {#
-    Every active asset has a bar for every session of its calendar between its first and
-    last bar: crypto every day, equities every NYSE session (weekends and holidays skipped),
-    except the days an analyst acknowledged in seeds/known_gaps.csv (a halt, a suspension).
+    Every active asset has a bar for every session of its own exchange's calendar between its
+    first and last bar (crypto every day; an equity on its exchange's sessions: a Shanghai stock
+    is not expected on Chinese New Year), except the days an analyst acknowledged in
+    seeds/known_gaps.csv (a halt, a suspension). Days beyond the calendar's known span are not
+    judged (is_session NULL).
     Each failing row names the asset and the missing day: the gate holds back that asset only.
 #}
 
@@ -54,13 +56,12 @@ expected as (
     inner join assets
         on spans.asset_id = assets.asset_id
     inner join trading_calendar
-        on trading_calendar.date between spans.first_date and spans.last_date
+        on
+            coalesce(assets.exchange, 'CRYPTO') = trading_calendar.exchange
+            and trading_calendar.date between spans.first_date and spans.last_date
     where
         assets.is_active
-        and (
-            (assets.asset_type = 'crypto' and trading_calendar.is_crypto_session)
-            or (assets.asset_type = 'equity' and trading_calendar.is_nyse_session)
-        )
+        and trading_calendar.is_session
 
 )
 

@@ -24,6 +24,7 @@ final as (
         volume,
         dollar_volume,
         source,
+        currency,
         adjusted_flag,
         adjustment,
         load_id

@@ -17,7 +17,7 @@ daily_features_computed as (
 
 ),
 
-{#- every feature the stored table computes, then the row-local ones derived from the same row -#}
+{# every feature the stored table computes, then the row-local ones derived from the same row #}
 
 final as (
 

@@ -36,6 +36,7 @@ crypto as (
         crypto_bars.close,
         crypto_bars.volume,
         crypto_bars.source,
+        assets.currency,
         false as adjusted_flag,
         'none' as adjustment,
         crypto_bars.load_id
@@ -58,6 +59,7 @@ equity as (
         equity_bars.close,
         equity_bars.volume,
         equity_bars.source,
+        assets.currency,
         equity_bars.adjusted_flag,
         equity_bars.adjustment,
         equity_bars.load_id
@@ -89,6 +91,7 @@ final as (
         volume,
         close * volume as dollar_volume,
         source,
+        currency,
         adjusted_flag,
         adjustment,
         load_id

@@ -160,7 +160,7 @@ numbered as (
     volume_rn is NULL there, and the asset's last bar keeps the series' state.
 #}
 
-{#- partition aggregates, not running ones: no second sort of the batch -#}
+{# partition aggregates, not running ones: no second sort of the batch #}
 
 volume_series as (
 
