@@ -23,6 +23,11 @@ os.environ.update(
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
         "DLT_DATA_DIR": str(SESSION_DIR / "dlt"),
         "MARKET_ELT_BACKOFF_FACTOR": "0.05",
+        # Each pytest-xdist worker compiles into its own target directory (relative: inside
+        # whichever project a test runs, the repository's or a copy), so parallel dbt runs
+        # never share a manifest or a partial-parse file.
+        "DBT_TARGET_PATH": f"target-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        "DBT_LOG_PATH": str(SESSION_DIR / "dbt-logs"),
     }
 )
 

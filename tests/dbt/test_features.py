@@ -180,7 +180,7 @@ def test_the_readmes_window_feature_example_is_one_edit_and_one_list_entry(duckd
     """README, "Adding a feature": a line in int_daily_features_computed's final select shows up
     in daily_features, and naming its TA-Lib call in TALIB_COLUMNS puts it under the parity suite."""
     project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs"))
     model = project / "models" / "intermediate" / "features" / "int_daily_features_computed.sql"
     text = model.read_text()
     anchor = "        sma_20,\n"

@@ -196,7 +196,7 @@ def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
     if target == "postgres":
         request.getfixturevalue("pg_env")
     project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
     good = {"AAPL": "XNAS", "MSFT": "XNAS", "NVDA": "XNAS", "IBM": "XNYS", "SPY": "XNYS"}
     _universe(
         project,

@@ -37,7 +37,7 @@ def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog, tmp_pat
     the run exits 0, loads the latest 100 sessions of every symbol, says the plan limited them,
     and a second run the same day defers without a single call."""
     project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
     universe = (project / "seeds" / "assets.csv").read_text().splitlines()
     (project / "seeds" / "assets.csv").write_text(
         "\n".join(line for line in universe if not any(s in line for s in (".LON", ".TRT", ".SHH"))) + "\n"
