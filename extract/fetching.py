@@ -43,10 +43,12 @@ def fetch_each(
     report: ProviderReport,
     workers: int,
     secrets: list[str | None],
+    label: str = "",
 ) -> Iterator[tuple[str, T]]:
-    """Yield (asset, result) as fetches complete; failures and deferrals go to the report."""
+    """Yield (asset, result) as fetches complete; failures and deferrals go to the report.
+    `label` says what is fetched on the progress bar when a provider fetches in several passes."""
     pending_assets = list(assets)
-    progress = _progress(f"{report.provider}", len(pending_assets))
+    progress = _progress(f"{report.provider} {label}".rstrip(), len(pending_assets))
     exhausted: str | None = None  # why no new asset starts (day budget spent, configuration)
     # Twice as many submitted as running: while this thread hands results to dlt (which
     # writes them), the workers start the next ones instead of waiting for it.

@@ -14,6 +14,7 @@ from extract.registry import PROVIDERS
 from extract.report import ProviderReport
 from extract.settings import Settings
 from flows.gate import Verdict, decide
+from flows.runtime import console
 from flows.runtime.dbt import DbtSummary, invoke_dbt, parse_project
 from flows.runtime.runlog import record_run
 from flows.runtime.summary import RunSummary
@@ -45,6 +46,7 @@ def backfill(
 def dbt(command: list[str], settings: Settings, label: str, tests_decide: bool = False, manifest=None) -> DbtSummary:
     summary = invoke_dbt(command, settings, tests_decide=tests_decide, manifest=manifest)
     get_run_logger().info(summary.line())
+    console.step(f"dbt {summary.short_line()}")
     return summary
 
 
@@ -71,7 +73,8 @@ def collect(summary: RunSummary, provider: str, state) -> None:
         summary.errors.append(f"{provider}: extract failed: {state.message}")
 
 
-BUILD_STEPS = (("seed", ["seed"]), ("run", ["run"]))
+# Seeds are small: always recreated, so an assets.csv that gained a column loads as it is.
+BUILD_STEPS = (("seed", ["seed", "--full-refresh"]), ("run", ["run"]))
 
 
 def run_transform(settings: Settings, summary: RunSummary, providers: list[str] | None = None) -> None:

@@ -234,13 +234,15 @@ def alpha_vantage_source(
 
         todo = [symbol for symbol in dict.fromkeys(symbols) if symbol not in finished]
         # An unknown plan is learned on the first symbol alone: one refused call at most.
-        waves = [todo[:1], todo[1:]] if not plans.known else [todo]
+        waves = [("plan probe", todo[:1]), ("daily", todo[1:])] if not plans.known else [("daily", todo)]
         # Several symbols per item: dlt's per-item work (hints validated, schema computed and
         # merged, a writer flush) cost more than the item's rows. The cursors move before
         # their rows are yielded, but state is only saved with the load that holds them.
         batch: list[pa.Table] = []
-        for index, wave in enumerate(waves):
-            fetched = fetch_each(wave, lambda s: fetch_daily(s, cursor_of(s), plans), report, settings.workers, secrets)
+        for index, (label, wave) in enumerate(waves):
+            fetched = fetch_each(
+                wave, lambda s: fetch_daily(s, cursor_of(s), plans), report, settings.workers, secrets, label
+            )
             for symbol, table in fetched:
                 if table.num_rows:
                     batch.append(table)
@@ -254,7 +256,7 @@ def alpha_vantage_source(
                 report.succeed()
             if report.deferred or report.blocked:
                 reason = "not fetched: configuration error" if report.blocked else next(iter(report.deferred.values()))
-                for symbol in (s for later in waves[index + 1 :] for s in later):
+                for symbol in (s for _, later in waves[index + 1 :] for s in later):
                     report.defer(symbol, reason)
                 break
         if batch:
@@ -280,7 +282,10 @@ def alpha_vantage_source(
         jobs = [(s, f) for f in (SPLITS, DIVIDENDS) for s in symbols if due(s, f)]
         jobs += [(s, MONTHLY) for s in symbols if due(s, MONTHLY)]
         names = {f"{s} ({f})": (s, f) for s, f in jobs}
-        for name, rows in fetch_each(names, lambda n: fetch_extra(names[n]), report, settings.workers, secrets):
+        extras = fetch_each(
+            names, lambda n: fetch_extra(names[n]), report, settings.workers, secrets, "splits, dividends, monthly"
+        )
+        for name, rows in extras:
             symbol, function = names[name]
             if len(rows):
                 yield dlt.mark.with_hints(rows, EXTRA_TABLES[function], create_table_variant=True)

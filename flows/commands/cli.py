@@ -59,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--offline", action="store_true", help="serve the provider from the bundled emulator")
     _add_plan_options(backfill)
     backfill.add_argument("--no-transform", action="store_true", help="skip dbt after loading")
-    commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
+    transform = commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
+    for flow_command in (run, extract, backfill, transform):
+        flow_command.add_argument(
+            "--verbose", action="store_true", help="every log line on the console (the log file has them anyway)"
+        )
     export = commands.add_parser("export", help="write marts to Parquet partitioned by symbol/year/month")
     export.add_argument("--out", type=Path, default=Path("data/export"), help="directory (default data/export)")
     export.add_argument(
@@ -95,7 +99,18 @@ def main(argv: list[str] | None = None) -> int:
         return _serve_emulator(args.port, args.av_plan, args.cg_plan)
     if args.command in ("export", "chart", "docs", "serve", "status"):
         return _operations(args)
-    # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them.
+    return _run_flow(args)
+
+
+def _run_flow(args: argparse.Namespace) -> int:
+    """run, extract, backfill, transform: progress and a summary table on a terminal, the full
+    log in a file (flows/runtime/console.py)."""
+    from extract.settings import Settings
+    from flows.runtime import console
+
+    console.start(Settings.from_env().duckdb_path.parent / "logs", args.verbose)
+    # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them,
+    # and Prefect reads its console level (set by console.start) when imported.
     from flows.backfill import backfill
     from flows.daily import daily
     from flows.runtime.summary import RunFailedError
@@ -103,25 +118,27 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "transform":
-            daily(providers=[], transform=True)
+            summary = daily(providers=[], transform=True)
         elif args.command == "backfill":
             end = args.end or dt.datetime.now(dt.UTC).date()
-            backfill(
+            summary = backfill(
                 args.provider, args.start, end, args.assets, args.limit, args.offline, not args.no_transform,
                 offline_plans=_plans(args),
             )  # fmt: skip
         else:
-            daily(
+            summary = daily(
                 offline=args.offline,
                 providers=args.providers,
                 transform=args.command == "run",
                 offline_plans=_plans(args),
             )
-    except RunFailedError:
+    except RunFailedError as failed:
+        console.render_summary(failed.summary)
         return 1
     except WarehouseBusyError as busy:
         print(f"market-elt {args.command}: {busy}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again later
+    console.render_summary(summary)
     return 0
 
 

@@ -61,8 +61,6 @@ def _records(settings: Settings, sql: str) -> list[dict] | str:
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-
-
 def collect_status(settings: Settings, now: dt.datetime | None = None, runs: int = 10) -> dict:
     now = now or dt.datetime.now(dt.UTC)
     latest = _records(settings, RUNBOOK_SQL)

@@ -18,6 +18,7 @@ from dbt.cli.main import dbtRunner
 
 from extract.settings import PROJECT_ROOT, Settings
 from flows.gate import TestOutcome
+from flows.runtime import console
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
@@ -38,9 +39,17 @@ class DbtSummary:
         counts = ", ".join(f"{status}={n}" for status, n in sorted(self.counts.items()))
         return f"dbt {self.command}: {counts or 'nothing to do'}"
 
+    def short_line(self) -> str:
+        """`test 84 pass, 1 warn`: the step's verb and its counts."""
+        verb = {"run-operation": "publish", "source": "freshness"}.get(self.command.split()[0], self.command.split()[0])
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        return f"{verb} {counts or 'nothing to do'}"
+
 
 def dbt_args(command: list[str], settings: Settings) -> list[str]:
-    return [
+    """A dbt command line; in a quiet run (flows/runtime/console.py) dbt prints nothing and
+    its log goes beside the run's log file."""
+    args = [
         *command,
         "--project-dir",
         str(settings.dbt_project_dir),
@@ -49,6 +58,12 @@ def dbt_args(command: list[str], settings: Settings) -> list[str]:
         "--target",
         settings.dbt_target,
     ]
+    log_file = console.log_file()
+    if log_file is not None:
+        args[len(command) : len(command)] = ["--log-path", str(log_file.parent)]
+    if console.quiet():
+        args.insert(len(command), "--quiet")
+    return args
 
 
 @contextlib.contextmanager

@@ -11,7 +11,15 @@ from flows.runtime.dbt import DbtSummary
 
 
 class RunFailedError(RuntimeError):
-    """Raised at the end of a run in which any provider, asset or dbt node failed."""
+    """Raised at the end of a run in which any provider, asset or dbt node failed; carries the
+    run's summary."""
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+    def __reduce__(self):
+        return type(self), (self.args[0], self.summary)
 
 
 @dataclass
@@ -38,4 +46,4 @@ class RunSummary:
     def raise_if_failed(self) -> None:
         if not self.ok:
             finished = dt.datetime.now(dt.UTC)
-            raise RunFailedError(f"run finished with failures at {finished:%Y-%m-%d %H:%M} UTC:\n{self.text()}")
+            raise RunFailedError(f"run finished with failures at {finished:%Y-%m-%d %H:%M} UTC:\n{self.text()}", self)
