@@ -60,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan_options(backfill)
     backfill.add_argument("--no-transform", action="store_true", help="skip dbt after loading")
     transform = commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
-    for flow_command in (run, extract, backfill, transform):
+    check = commands.add_parser(
+        "check", help="dbt test on the last build without publishing; --all: every row (a daily run checks its changes)"
+    )
+    check.add_argument("--all", action="store_true", help="every test over every row (weekly in prefect.yaml)")
+    for flow_command in (run, extract, backfill, transform, check):
         flow_command.add_argument(
             "--verbose", action="store_true", help="every log line on the console (the log file has them anyway)"
         )
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_flow(args: argparse.Namespace) -> int:
-    """run, extract, backfill, transform: progress and a summary table on a terminal, the full
+    """run, extract, backfill, transform, check: progress and a summary table on a terminal, the full
     log in a file (flows/runtime/console.py)."""
     from extract.settings import Settings
     from flows.runtime import console
@@ -119,6 +123,10 @@ def _run_flow(args: argparse.Namespace) -> int:
     try:
         if args.command == "transform":
             summary = daily(providers=[], transform=True)
+        elif args.command == "check":
+            from flows.check import check
+
+            summary = check(check_all=args.all)
         elif args.command == "backfill":
             end = args.end or dt.datetime.now(dt.UTC).date()
             summary = backfill(

@@ -1,6 +1,6 @@
-"""Deployments: prefect.yaml declares the crypto and equities schedules of the daily flow,
-`serve_all` serves exactly those, and `prefect deploy --all` accepts the file (slow test, local
-Prefect server)."""
+"""Deployments: prefect.yaml declares the crypto and equities schedules of the daily flow and
+the weekly check of every row, `serve_all` serves exactly those, and `prefect deploy --all`
+accepts the file (slow test, local Prefect server)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,18 @@ from extract.assets import load_assets
 from extract.registry import PROVIDERS
 from extract.settings import PROJECT_ROOT
 from flows import deployments
-from flows.daily import daily
 from flows.deployments import PREFECT_YAML, build_deployments, load_specs
 
 EXPECTED = {
     "crypto-daily": ("0 21 * * *", "UTC", {"providers": ["coingecko", "fear_greed"]}),
     "equities-daily": ("30 22 * * 1-5", "UTC", {"providers": ["alpha_vantage"], "closed_sessions_only": True}),
+    "check-weekly": ("0 6 * * 0", "UTC", {"check_all": True}),
+}
+# deployment -> (entrypoint, flow name, the module path served deployments import)
+FLOWS = {
+    "crypto-daily": ("flows/daily.py:daily", "market-elt-daily", "flows.daily.daily"),
+    "equities-daily": ("flows/daily.py:daily", "market-elt-daily", "flows.daily.daily"),
+    "check-weekly": ("flows/check.py:check", "market-elt-check", "flows.check.check"),
 }
 
 
@@ -43,17 +49,17 @@ def test_prefect_yaml_declares_both_schedules_on_the_process_pool():
     assert set(raw) == set(EXPECTED)
     for name, (cron, timezone, parameters) in EXPECTED.items():
         entry = raw[name]
-        assert entry["entrypoint"] == "flows/daily.py:daily"
+        assert entry["entrypoint"] == FLOWS[name][0]
         assert entry["schedules"] == [{"cron": cron, "timezone": timezone}]
         assert entry["parameters"] == parameters
         assert entry["work_pool"]["name"] == "market-elt"
-        assert set(entry["parameters"]["providers"]) <= set(PROVIDERS)
+        assert set(entry["parameters"].get("providers", [])) <= set(PROVIDERS)
 
 
 def test_entrypoints_load_as_a_worker_would_and_accept_the_parameters():
-    for entry in _raw_deployments().values():
+    for name, entry in _raw_deployments().items():
         flow = load_flow_from_entrypoint(str(PROJECT_ROOT / entry["entrypoint"]), use_placeholder_flow=False)
-        assert flow.name == daily.name == "market-elt-daily"
+        assert flow.name == FLOWS[name][1]
         assert set(entry["parameters"]) <= set(flow.parameters.properties)
 
 
@@ -91,10 +97,10 @@ def test_build_deployments_follows_prefect_yaml():
             (cron, timezone, True)
         ]
         assert deployment.parameters == parameters
-        assert deployment.flow_name == "market-elt-daily"
-        assert deployment.entrypoint == "flows.daily.daily", "module path: works from any directory"
+        assert deployment.flow_name == FLOWS[name][1]
+        assert deployment.entrypoint == FLOWS[name][2], "module path: works from any directory"
         assert deployment.work_pool_name is None, "served deployments need no work pool"
-    assert [spec.module_path for spec in load_specs()] == ["flows.daily.daily"] * 2
+    assert [spec.module_path for spec in load_specs()] == [FLOWS[name][2] for name in EXPECTED]
 
 
 def test_serve_all_serves_every_deployment_one_run_at_a_time(monkeypatch):
@@ -181,7 +187,7 @@ def test_prefect_deploy_all_registers_both_deployments(tmp_path):
     assert set(by_name) == set(EXPECTED)
     for name, (cron, timezone, parameters) in EXPECTED.items():
         deployment = by_name[name]
-        assert deployment["entrypoint"] == "flows/daily.py:daily"
+        assert deployment["entrypoint"] == FLOWS[name][0]
         assert deployment["work_pool_name"] == "market-elt"
         assert deployment["parameters"] == parameters
         assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployment["schedules"]] == [

@@ -36,7 +36,10 @@ from bars
 inner join assets
     on bars.asset_id = assets.asset_id
 where
-    bars.close > {{ max_ratio }} * bars.previous_close
-    or bars.close * {{ max_ratio }} < bars.previous_close
+    (
+        bars.close > {{ max_ratio }} * bars.previous_close
+        or bars.close * {{ max_ratio }} < bars.previous_close
+    )
+    and {{ change_scope_reported(model, 'bars') }}
 
 {% endtest %}

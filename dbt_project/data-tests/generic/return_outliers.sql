@@ -1,7 +1,8 @@
 {#
     One-day log returns further than `zscore` standard deviations from the mean of the
     asset's previous `window` returns (at least 20 of them). Meant as a warning: real
-    markets have such days, and an analyst should look at them.
+    markets have such days, and an analyst should look at them. On a daily run the earlier
+    bars are context only: a day is reported once, by the run that brought it.
 #}
 {% test return_outliers(model, zscore, window) %}
 
@@ -53,5 +54,6 @@ where
     scored.n_returns >= 20
     and scored.stddev_return > 0
     and abs(scored.log_return - scored.mean_return) > {{ zscore }} * scored.stddev_return
+    and {{ change_scope_reported(model, 'scored') }}
 
 {% endtest %}

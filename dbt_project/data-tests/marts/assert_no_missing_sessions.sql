@@ -17,7 +17,9 @@ assets as (
 
 daily_bars as (
 
-    select * from {{ ref('daily_bars') }}
+    {#- on a daily run, the changed assets from the bars before their changes (change_scope) #}
+    select * from {{ ref('daily_bars') }} as daily_bars
+    where {{ change_scope_filter('daily_bars', 'daily_bars') }}
 
 ),
 

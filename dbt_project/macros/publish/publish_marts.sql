@@ -10,7 +10,9 @@
 
     A mart whose config has `meta: {publish_new_rows_from: <model>}` is published by its new
     rows only (publish_new_rows), so a daily run does not rewrite millions of unchanged
-    feature rows; it is copied whole the first time and whenever its columns changed.
+    feature rows; one with `meta: {publish_changes_from: <model>}` by the changed days that
+    model lists (publish_changes: int_bar_changes for daily_bars). Either is copied whole the
+    first time and whenever its columns changed.
 #}
 {% macro publish_marts(quarantined=[]) %}
     {%- set quarantined = quarantined | map('int') | list -%}
@@ -28,8 +30,11 @@
             {%- set same_columns = existing is not none and existing.type == 'table'
                 and (adapter.get_columns_in_relation(existing) | map(attribute='name') | list) == columns -%}
             {%- set source_name = (node.config.meta or {}).get('publish_new_rows_from') -%}
+            {%- set changes_name = (node.config.meta or {}).get('publish_changes_from') -%}
             {%- if source_name -%}
                 {%- do statements.extend(publish_new_rows(built, existing, published, source_name, same_columns, quarantined)) -%}
+            {%- elif changes_name -%}
+                {%- do statements.extend(publish_changes(built, existing, published, changes_name, same_columns, quarantined)) -%}
             {%- elif quarantined and 'asset_id' in columns -%}
                 {%- do statements.extend(publish_keeping(built, existing, published, same_columns, quarantined)) -%}
             {%- else -%}
@@ -78,6 +83,32 @@
     {%- endif -%}
     {%- do statements.append('create table ' ~ published ~ ' as select * from ' ~ built ~ ' where ' ~ keep) -%}
     {{ return(statements) }}
+{% endmacro %}
+
+{#
+    Statements publishing `built` (keyed by asset_id, date) by the changes `changes_name` lists
+    per asset (asset_id, changed_from: int_bar_changes, which compares the build with what is
+    published): each changed asset's published rows from `changed_from` on are replaced by the
+    built ones. Quarantined assets are left as published (and so stay changed for the next
+    run). Without a published table, or with changed columns: a copy.
+#}
+{% macro publish_changes(built, existing, published, changes_name, same_columns, quarantined) %}
+    {%- if not same_columns -%}
+        {{ return(publish_keeping(built, existing, published, false, quarantined)) }}
+    {%- endif -%}
+    {%- set changes_node = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', changes_name)
+        | first -%}
+    {%- set changes = api.Relation.create(database=changes_node.database, schema=changes_node.schema, identifier=changes_node.alias) -%}
+    {%- set keep = publish_not_quarantined(quarantined, 'changes.asset_id') -%}
+    {{ return([
+        'delete from ' ~ published ~ ' where exists (select 1 from ' ~ changes ~ ' as changes'
+            ~ ' where changes.asset_id = ' ~ published ~ '.asset_id and ' ~ published ~ '.date >= changes.changed_from'
+            ~ ' and ' ~ keep ~ ')',
+        'insert into ' ~ published ~ ' select built.* from ' ~ built ~ ' as built inner join ' ~ changes ~ ' as changes'
+            ~ ' on built.asset_id = changes.asset_id and built.date >= changes.changed_from where ' ~ keep,
+    ]) }}
 {% endmacro %}
 
 {#

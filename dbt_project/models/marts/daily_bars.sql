@@ -1,8 +1,9 @@
 {#
     The `daily_bars` mart: int_daily_bars as analysts query it, under its contract. A view in
-    the audit schema (the bars are built once, in int_daily_bars); published as a table.
+    the audit schema (the bars are built once, in int_daily_bars); published as a table, by the
+    days int_bar_changes lists.
 #}
-{{ config(materialized='view') }}
+{{ config(materialized='view', meta={'publish_changes_from': 'int_bar_changes'}) }}
 
 with
 
