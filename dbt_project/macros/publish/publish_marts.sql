@@ -90,7 +90,8 @@
     per asset (asset_id, changed_from: int_bar_changes, which compares the build with what is
     published): each changed asset's published rows from `changed_from` on are replaced by the
     built ones. Quarantined assets are left as published (and so stay changed for the next
-    run). Without a published table, or with changed columns: a copy.
+    run). Without a published table, with changed columns, or when every asset changed from its
+    first bar and none is quarantined: a copy.
 #}
 {% macro publish_changes(built, existing, published, changes_name, same_columns, quarantined) %}
     {%- if not same_columns -%}
@@ -101,6 +102,11 @@
         | selectattr('name', 'equalto', changes_name)
         | first -%}
     {%- set changes = api.Relation.create(database=changes_node.database, schema=changes_node.schema, identifier=changes_node.alias) -%}
+    {#- every asset changed from its first bar (a full build): a copy writes it faster than deletes -#}
+    {%- set partial = run_query('select count(*) from ' ~ changes ~ ' where previous_bar_date is not null').columns[0].values()[0] -%}
+    {%- if partial == 0 and not quarantined -%}
+        {{ return(publish_copy(built, existing, published)) }}
+    {%- endif -%}
     {%- set keep = publish_not_quarantined(quarantined, 'changes.asset_id') -%}
     {{ return([
         'delete from ' ~ published ~ ' where exists (select 1 from ' ~ changes ~ ' as changes'

@@ -22,11 +22,11 @@ bars as (
 
 ),
 
-{% if published is not none -%}
-
 published_bars as (
 
-    select * from {{ published }}
+    {#- nothing published yet, or a full refresh: no published bar, every bar is new #}
+    select * from {{ published if published is not none else 'bars' }}
+    where {{ 'true' if published is not none else 'false' }}
 
 ),
 
@@ -45,24 +45,10 @@ changed_days as (
         bars.asset_id is null
         or published_bars.asset_id is null
         {%- for column in compared %}
-        or bars.{{ column }} is distinct from published_bars.{{ column }}
+            or bars.{{ column }} is distinct from published_bars.{{ column }}
         {%- endfor %}
 
 ),
-
-{%- else %}
-
-changed_days as (
-
-    select
-        asset_id,
-        date
-
-    from bars
-
-),
-
-{%- endif %}
 
 {#- a day built twice matches its published bar twice: a change too (the unique gate must see it) #}
 
