@@ -310,11 +310,12 @@ def talib_numpy_baseline(duckdb_path: str) -> int:
         position = np.arange(rows) - np.repeat(starts, ends - starts)  # row number within the asset
         out: dict[str, np.ndarray] = {}
 
-        def per_asset(name_outputs, function, *inputs, **kwargs):
+        def per_asset(name_outputs, function, inputs, *params, **kwargs):
+            """TA-Lib `function` on each asset's slice of `inputs` (a tuple of panel columns)."""
             names = [name_outputs] if isinstance(name_outputs, str) else list(name_outputs)
             arrays = [np.empty(rows) for _ in names]
             for s, e in zip(starts, ends, strict=True):
-                result = function(*(x[s:e] for x in inputs), **kwargs)
+                result = function(*(x[s:e] for x in inputs), *params, **kwargs)
                 for array, part in zip(arrays, result if len(names) > 1 else [result], strict=True):
                     array[s:e] = part
             out.update(zip(names, arrays, strict=True))
@@ -326,22 +327,31 @@ def talib_numpy_baseline(duckdb_path: str) -> int:
             return shifted
 
         for n in (20, 50, 200):
-            per_asset(f"sma_{n}", talib.SMA, c, timeperiod=n)
-        per_asset("ema_12", talib.EMA, c, timeperiod=12)
-        per_asset("ema_26", talib.EMA, c, timeperiod=26)
-        per_asset("rsi_14", talib.RSI, c, timeperiod=14)
-        per_asset(("macd", "macd_signal", "macd_hist"), talib.MACD, c, 12, 26, 9)
-        per_asset("atr_14", talib.ATR, h, lo, c, 14)
-        per_asset(("bb_upper", "bb_middle", "bb_lower"), talib.BBANDS, c, 20, 2.0, 2.0, 0)
-        per_asset("roc_10", talib.ROC, c, 10)
+            per_asset(f"sma_{n}", talib.SMA, (c,), timeperiod=n)
+        per_asset("ema_12", talib.EMA, (c,), timeperiod=12)
+        per_asset("ema_26", talib.EMA, (c,), timeperiod=26)
+        per_asset("rsi_14", talib.RSI, (c,), timeperiod=14)
+        per_asset(("macd", "macd_signal", "macd_hist"), talib.MACD, (c,), 12, 26, 9)
+        per_asset(
+            "atr_14",
+            talib.ATR,
+            (
+                h,
+                lo,
+                c,
+            ),
+            14,
+        )
+        per_asset(("bb_upper", "bb_middle", "bb_lower"), talib.BBANDS, (c,), 20, 2.0, 2.0, 0)
+        per_asset("roc_10", talib.ROC, (c,), 10)
         for n in (1, 5, 20, 60):
             out[f"return_{n}d"] = c / lagged(c, n) - 1
         log_return = np.log(c / lagged(c, 1))
         out["log_return_1d"] = log_return
         # sample stdev of the last 20 log returns: TA-Lib's population STDDEV rescaled to ddof=1
-        per_asset("realized_vol_20", talib.STDDEV, log_return, 20, 1.0)
+        per_asset("realized_vol_20", talib.STDDEV, (log_return,), 20, 1.0)
         out["realized_vol_20"] *= np.sqrt(20 / 19) * np.where(crypto, np.sqrt(365.0), np.sqrt(252.0))
-        per_asset("volume_sma_20", talib.SMA, v, timeperiod=20)
+        per_asset("volume_sma_20", talib.SMA, (v,), timeperiod=20)
         prior = lagged(out.pop("volume_sma_20"), 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["rvol_20"] = np.where(prior != 0, v / prior, np.nan)
@@ -361,14 +371,71 @@ def talib_numpy_baseline(duckdb_path: str) -> int:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["bb_pct_b"] = np.where(width != 0, (c - out["bb_lower"]) / width, np.nan)
         out["bb_width"] = width / out["bb_middle"]
-        per_asset("willr_14", talib.WILLR, h, lo, c, 14)
-        per_asset("cci_20", talib.CCI, h, lo, c, 20)
-        per_asset(("stoch_k", "stoch_d"), talib.STOCH, h, lo, c, 14, 3, 0, 3, 0)
-        per_asset("mfi_14", talib.MFI, h, lo, c, v, 14)
-        per_asset("obv", talib.OBV, c, v)
-        per_asset("adx_14", talib.ADX, h, lo, c, 14)
-        per_asset("donchian_high_20", talib.MAX, h, 20)
-        per_asset("donchian_low_20", talib.MIN, lo, 20)
+        per_asset(
+            "willr_14",
+            talib.WILLR,
+            (
+                h,
+                lo,
+                c,
+            ),
+            14,
+        )
+        per_asset(
+            "cci_20",
+            talib.CCI,
+            (
+                h,
+                lo,
+                c,
+            ),
+            20,
+        )
+        per_asset(
+            ("stoch_k", "stoch_d"),
+            talib.STOCH,
+            (
+                h,
+                lo,
+                c,
+            ),
+            14,
+            3,
+            0,
+            3,
+            0,
+        )
+        per_asset(
+            "mfi_14",
+            talib.MFI,
+            (
+                h,
+                lo,
+                c,
+                v,
+            ),
+            14,
+        )
+        per_asset(
+            "obv",
+            talib.OBV,
+            (
+                c,
+                v,
+            ),
+        )
+        per_asset(
+            "adx_14",
+            talib.ADX,
+            (
+                h,
+                lo,
+                c,
+            ),
+            14,
+        )
+        per_asset("donchian_high_20", talib.MAX, (h,), 20)
+        per_asset("donchian_low_20", talib.MIN, (lo,), 20)
         # 52 weeks by the calendar (date - 364 .. date), NULL before a full year of history:
         # each row's window start by one searchsorted over (asset, day), then range max/min
         # from a sparse table (log2 levels of pairwise max/min over the whole panel).
