@@ -13,6 +13,7 @@ from flows.check import check
 from flows.daily import daily
 from flows.runtime.summary import RunFailedError
 from flows.runtime.warehouse import query
+from tests.flows.targets import TARGETS, use_warehouse
 from tests.flows.test_gate import _execute, _times
 
 pytestmark = pytest.mark.slow
@@ -26,13 +27,11 @@ def _symbol_ids(settings: Settings) -> dict[str, int]:
     return dict(query(settings, "select symbol, asset_id from assets"))
 
 
-@pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("target", TARGETS)
 def test_a_daily_run_checks_and_publishes_its_changes_and_check_all_reads_everything(
     target, live_env, monkeypatch, request
 ):
-    if target == "postgres":
-        request.getfixturevalue("pg_env")
-    monkeypatch.setenv("DBT_TARGET", target)
+    use_warehouse(target, monkeypatch, request)
     assert daily(providers=list(PROVIDERS)).ok
     settings = Settings.from_env()
     ids = _symbol_ids(settings)

@@ -10,6 +10,7 @@ from extract.assets import load_assets
 from extract.settings import Settings
 from flows.daily import daily
 from flows.runtime.warehouse import query
+from tests.flows.targets import TARGETS, use_warehouse
 
 pytestmark = pytest.mark.slow
 HISTORY_DAYS = 20
@@ -68,11 +69,9 @@ def _table_counts(settings: Settings) -> dict[str, int]:
     return {table: query(settings, f"select count(*) from {table}")[0][0] for table in tables}
 
 
-@pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("target", TARGETS)
 def test_offline_flow_fills_the_marts_and_a_second_run_adds_no_duplicates(target, flow_env, monkeypatch, request):
-    if target == "postgres":
-        request.getfixturevalue("pg_env")
-    monkeypatch.setenv("DBT_TARGET", target)
+    use_warehouse(target, monkeypatch, request)
     summary = daily(offline=True)
     assert summary.ok, summary.text()
     settings = Settings.from_env()

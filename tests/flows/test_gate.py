@@ -21,6 +21,7 @@ from flows.commands.status import collect_status, known_gap_rows
 from flows.daily import daily
 from flows.runtime.summary import RunFailedError
 from flows.runtime.warehouse import query
+from tests.flows.targets import TARGETS, use_warehouse
 
 pytestmark = pytest.mark.slow
 RAW_TABLES = ("alpha_vantage_daily", "coingecko_market_chart")
@@ -112,13 +113,11 @@ def _published(settings: Settings, table: str = "daily_bars") -> dict[str, list[
     return by_symbol
 
 
-@pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("target", TARGETS)
 def test_each_gate_quarantines_exactly_its_asset_and_the_next_clean_run_publishes_it(
     target, live_env, monkeypatch, request
 ):
-    if target == "postgres":
-        request.getfixturevalue("pg_env")
-    monkeypatch.setenv("DBT_TARGET", target)
+    use_warehouse(target, monkeypatch, request)
     assert daily(providers=list(PROVIDERS)).ok
     settings = Settings.from_env()
     before = {table: _published(settings, table) for table in ("daily_bars", "daily_features")}

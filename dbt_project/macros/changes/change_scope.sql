@@ -44,11 +44,7 @@
     {%- if not execute or var('check_all', false) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set node = graph.nodes.values()
-        | selectattr('resource_type', 'equalto', 'model')
-        | selectattr('name', 'equalto', 'int_bar_changes')
-        | first -%}
-    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+    {{ return(model_relation('int_bar_changes')) }}
 {%- endmacro %}
 
 {#-

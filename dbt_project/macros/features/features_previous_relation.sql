@@ -7,13 +7,5 @@
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set nodes = graph.nodes.values()
-        | selectattr('resource_type', 'equalto', 'model')
-        | selectattr('name', 'equalto', 'int_daily_features_computed')
-        | list -%}
-    {%- if nodes | length == 0 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set node = nodes[0] -%}
-    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+    {{ return(model_relation('int_daily_features_computed')) }}
 {%- endmacro %}

@@ -97,11 +97,7 @@
     {%- if not same_columns -%}
         {{ return(publish_keeping(built, existing, published, false, quarantined)) }}
     {%- endif -%}
-    {%- set changes_node = graph.nodes.values()
-        | selectattr('resource_type', 'equalto', 'model')
-        | selectattr('name', 'equalto', changes_name)
-        | first -%}
-    {%- set changes = api.Relation.create(database=changes_node.database, schema=changes_node.schema, identifier=changes_node.alias) -%}
+    {%- set changes = model_relation(changes_name) -%}
     {#- every asset changed from its first bar (a full build): a copy writes it faster than deletes -#}
     {%- set partial = run_query('select count(*) from ' ~ changes ~ ' where previous_bar_date is not null').columns[0].values()[0] -%}
     {%- if partial == 0 and not quarantined -%}
@@ -128,11 +124,7 @@
     published table, a watermark table, or with changed columns: a copy.
 #}
 {% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined) %}
-    {%- set source_node = graph.nodes.values()
-        | selectattr('resource_type', 'equalto', 'model')
-        | selectattr('name', 'equalto', source_name)
-        | first -%}
-    {%- set source = adapter.get_relation(database=source_node.database, schema=source_node.schema, identifier=source_node.alias) -%}
+    {%- set source = model_relation(source_name) -%}
     {%- set watermarks = api.Relation.create(database=source.database, schema=source.schema, identifier=source.identifier ~ '_published') -%}
     {%- set watermarks_exist = adapter.get_relation(database=watermarks.database, schema=watermarks.schema, identifier=watermarks.identifier) is not none
         and 'published_through' in (adapter.get_columns_in_relation(watermarks) | map(attribute='name') | list) -%}
