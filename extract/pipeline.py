@@ -187,7 +187,8 @@ def backfill_provider(
     todo = [asset for asset in wanted if asset not in done][:limit]
     report.skipped = len(wanted) - len(todo)
     budget = spec.budget(settings, now)  # one set of windows across the batches
-    batch_size = batch_size or backfill_batch_size(budget, settings.workers, spec.calls_per_asset(backfill, now))
+    calls_per_asset = spec.calls_per_asset(backfill, settings, now)
+    batch_size = batch_size or backfill_batch_size(budget, settings.workers, calls_per_asset)
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         _run(pipeline, provider, spec.source(batch, settings, report, now, backfill, budget), report, settings)

@@ -40,7 +40,7 @@ class Provider:
     secrets: Callable[[Settings], list[str | None]]
     # Resources yield Arrow tables (bulk-loaded as parquet/CSV) rather than dict rows.
     arrow: bool = False
-    # Calls one asset of a backfill takes.
-    calls_per_asset: Callable[[Backfill, dt.datetime], int] = lambda _backfill, _now: 1
+    # Calls one asset of a backfill takes on the configured plan (sizes the backfill's batches).
+    calls_per_asset: Callable[[Backfill, Settings, dt.datetime], int] = lambda _backfill, _settings, _now: 1
     # Extra sections of `market-elt status`: title -> SQL over the warehouse (e.g. plan limits).
     status_queries: dict[str, str] = field(default_factory=dict)

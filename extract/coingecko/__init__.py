@@ -1,4 +1,4 @@
-"""CoinGecko source: the daily `/coins/markets` snapshot, price history and (pro) daily candles.
+"""CoinGecko source: the daily `/coins/markets` snapshot, price history and (pro) true candles.
 
 - `coingecko_markets`: one row per coin and snapshot date (merge: re-running a day replaces it).
 - `coingecko_market_chart`: hourly [price, market cap, 24h volume] points per coin, fetched in
@@ -6,9 +6,13 @@
   revisions of recent days are picked up. dbt builds approximate daily bars from them.
 - `coingecko_ohlc` (plans with candles: Analyst and above, `pro`): true daily candles from
   `/ohlc/range?interval=daily`; a candle still open (its close time after now) is not a bar.
+- `coingecko_ohlc_hourly` (the same plans): true hourly candles from `/ohlc/range?interval=hourly`
+  in windows of 31 days, one row per coin and hour (`candle_hour` its start, UTC); the running
+  hour is not a bar. Both candle resources fetch like the chart: per-coin cursors, lag, backfills.
 Each plan reaches back as far as it is sold (settings.py); a backfill asking for more is clamped.
 A key refused for its host or plan stops the provider with one error naming the setting; an
-endpoint the plan does not serve (10005 for candles) falls back to the hourly bars, said so.
+endpoint the plan does not serve (10005 for candles) stops both candle resources asking, with
+one warning: daily bars then come from the hourly points.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from typing import TYPE_CHECKING
 import dlt
 
 from extract.backfill import Backfill
-from extract.coingecko.helpers import candle_rows, chart_rows, chart_windows, market_rows, ohlc_windows
+from extract.coingecko.helpers import (
+    candle_rows,
+    chart_rows,
+    chart_windows,
+    hourly_candle_rows,
+    market_rows,
+    ohlc_windows,
+)
 from extract.coingecko.settings import (
     DEMO_KEY_ON_PRO_HOST,
     HISTORY_RANGE,
@@ -28,10 +39,13 @@ from extract.coingecko.settings import (
     MARKET_NUMERIC_FIELDS,
     MARKETS_BATCH,
     MISSING_KEY,
+    OHLC_HOURLY_WINDOW_DAYS,
+    OHLC_WINDOW_DAYS,
     PLAN_RESTRICTED,
     PLAN_SETTING,
     PLANS,
     PRO_KEY_ON_PUBLIC_HOST,
+    Plan,
     plan_limits,
 )
 from extract.errors import ConfigurationError, PlanError, ProviderError, redact
@@ -66,6 +80,17 @@ OHLC_COLUMNS = {
     "candle_date": {"data_type": "date", "nullable": False},
     **{name: {"data_type": "double", "nullable": False} for name in ("open", "high", "low", "close")},
 }
+OHLC_HOURLY_COLUMNS = {
+    "ts": {"data_type": "bigint", "nullable": False},
+    "candle_hour": {"data_type": "timestamp", "nullable": False},
+    "candle_date": {"data_type": "date", "nullable": False},
+    **{name: {"data_type": "double", "nullable": False} for name in ("open", "high", "low", "close")},
+}
+# `/ohlc/range` intervals: (days per request, rows of a payload).
+CANDLE_INTERVALS = {
+    "daily": (OHLC_WINDOW_DAYS, candle_rows),
+    "hourly": (OHLC_HOURLY_WINDOW_DAYS, hourly_candle_rows),
+}
 
 
 @dlt.source(name="coingecko", max_table_nesting=0)
@@ -85,10 +110,10 @@ def coingecko_source(
     report.plan = plan.name
     if settings.coingecko_plan_note:
         report.warn(settings.coingecko_plan_note)
-    reach = now.date() - dt.timedelta(days=plan.history_days - 1) if plan.history_days else HOURLY_SINCE
+    reach = history_reach(plan, now)
     earliest = max(reach, now.date() - dt.timedelta(days=settings.history_days))
     until = backfill.end_time(now) if backfill else now
-    candles_served = [plan.candles]  # set to False by the first 10005 for candles
+    candles_served = [plan.candles]  # set to False by the first 10005 for candles, daily or hourly
 
     def get(path: str, coin_id: str | None, params: dict) -> object:
         return json_body(client.get(path, params=params), PROVIDER, coin_id, lambda *e: coingecko_error(*e, coin_id))
@@ -146,28 +171,32 @@ def coingecko_source(
             rows.extend(chart_rows(coin_id, get(f"/coins/{coin_id}/market_chart/range", coin_id, params)))
         return rows
 
-    def fetch_candles(coin_id: str, start: dt.date) -> list[dict]:
+    def fetch_candles(coin_id: str, start: dt.date, interval: str) -> list[dict]:
+        """One coin's candles of one interval. The first 10005 (daily or hourly) stops both asking."""
+        days, parse = CANDLE_INTERVALS[interval]
         rows = []
-        for begin, end in ohlc_windows(start, until):
+        for begin, end in ohlc_windows(start, until, days):
             if not candles_served[0]:
                 return []
             params = {
                 "vs_currency": "usd",
                 "from": int(begin.timestamp()),
                 "to": int(end.timestamp()),
-                "interval": "daily",
+                "interval": interval,
             }
             try:
-                rows.extend(candle_rows(coin_id, get(f"/coins/{coin_id}/ohlc/range", coin_id, params), now))
+                payload = get(f"/coins/{coin_id}/ohlc/range", coin_id, params)
             except PlanError as refused:
                 if refused.kind != "endpoint":
                     raise
                 candles_served[0] = False
-                report.warn(
+                report.warn(  # the same text from either resource: the report keeps it once
                     f"{PLAN_SETTING}={plan.name}, but the key's plan has no /ohlc/range candles ({refused.reason}): "
-                    f"daily bars come from hourly points; set {PLAN_SETTING}=basic (or demo) to skip these calls"
+                    f"daily bars come from hourly points and no hourly candles are loaded; "
+                    f"set {PLAN_SETTING}=basic (or demo) to skip these calls"
                 )
                 return []
+            rows.extend(parse(coin_id, payload, now))
         return rows
 
     @dlt.resource(
@@ -184,10 +213,20 @@ def coingecko_source(
         name="coingecko_ohlc", write_disposition=MERGE, primary_key=("coin_id", "candle_date"), columns=OHLC_COLUMNS
     )
     def ohlc():
-        yield from per_coin("coingecko_ohlc", fetch_candles)
+        yield from per_coin("coingecko_ohlc", lambda coin_id, start: fetch_candles(coin_id, start, "daily"))
+
+    @dlt.resource(
+        name="coingecko_ohlc_hourly",
+        write_disposition=MERGE,
+        primary_key=("coin_id", "ts"),
+        merge_key=("coin_id", "candle_date"),
+        columns=OHLC_HOURLY_COLUMNS,
+    )
+    def ohlc_hourly():
+        yield from per_coin("coingecko_ohlc_hourly", lambda coin_id, start: fetch_candles(coin_id, start, "hourly"))
 
     resources = [market_chart] if backfill else [markets, market_chart]
-    return [*resources, ohlc] if plan.candles else resources
+    return [*resources, ohlc, ohlc_hourly] if plan.candles else resources
 
 
 def coingecko_error(code: int | None, status: int, message: str, coin_id: str | None) -> ProviderError | None:
@@ -207,6 +246,11 @@ def coingecko_error(code: int | None, status: int, message: str, coin_id: str | 
     return None
 
 
+def history_reach(plan: Plan, now: dt.datetime) -> dt.date:
+    """The first day the plan serves: its history window back from today, or HOURLY_SINCE."""
+    return now.date() - dt.timedelta(days=plan.history_days - 1) if plan.history_days else HOURLY_SINCE
+
+
 def base_url(settings: Settings) -> str:
     return settings.coingecko_base_url or PLANS[settings.coingecko_plan].base_url
 
@@ -219,9 +263,15 @@ def coin_ids(assets: list[Asset]) -> list[str]:
     return [a.coingecko_id for a in assets if a.is_active and a.asset_type == "crypto" and a.coingecko_id]
 
 
-def calls_per_asset(backfill: Backfill, now: dt.datetime) -> int:
-    """The hourly chart comes in windows of a few months: one call each."""
-    return max(1, sum(1 for _ in chart_windows(backfill.start, backfill.end_time(now))))
+def calls_per_asset(backfill: Backfill, settings: Settings, now: dt.datetime) -> int:
+    """One call per window of the span the plan serves: the hourly chart in windows of a few
+    months and, on plans with candles, the daily (180-day) and hourly (31-day) candles too."""
+    plan = PLANS[settings.coingecko_plan]
+    start, until = max(backfill.start, history_reach(plan, now)), backfill.end_time(now)
+    calls = sum(1 for _ in chart_windows(start, until))
+    if plan.candles:
+        calls += sum(1 for days, _ in CANDLE_INTERVALS.values() for _ in ohlc_windows(start, until, days))
+    return max(1, calls)
 
 
 PROVIDER_SPEC = Provider(
@@ -231,7 +281,7 @@ PROVIDER_SPEC = Provider(
     source=coingecko_source,
     asset_ids=coin_ids,
     budget=run_budget,
-    raw_tables=("coingecko_market_chart", "coingecko_markets", "coingecko_ohlc"),
+    raw_tables=("coingecko_market_chart", "coingecko_markets", "coingecko_ohlc", "coingecko_ohlc_hourly"),
     asset_types=("crypto",),
     backfill_resource="coingecko_market_chart",
     secrets=lambda settings: [settings.coingecko_api_key],

@@ -10,6 +10,8 @@ from extract.errors import PayloadError
 
 UTC = dt.UTC
 PROVIDER = "coingecko"
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 
 
 def _is_number(value: object) -> bool:
@@ -87,38 +89,55 @@ def chart_windows(start: dt.date, until: dt.datetime) -> Iterator[tuple[dt.datet
         begin = end
 
 
-def ohlc_windows(start: dt.date, until: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-    """Windows of at most OHLC_WINDOW_DAYS for `/ohlc/range?interval=daily` (paid plans)."""
+def ohlc_windows(
+    start: dt.date, until: dt.datetime, days: int = OHLC_WINDOW_DAYS
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Windows of at most `days` for `/ohlc/range` (paid plans): OHLC_WINDOW_DAYS for
+    `interval=daily`, OHLC_HOURLY_WINDOW_DAYS for `interval=hourly`. The first starts at
+    midnight and each is a whole number of days, so every window but the last covers whole UTC
+    days (the hourly merge key replaces whole days)."""
     begin = dt.datetime.combine(start, dt.time(), UTC)
     while begin < until:
-        end = min(begin + dt.timedelta(days=OHLC_WINDOW_DAYS), until)
+        end = min(begin + dt.timedelta(days=days), until)
         yield begin, end
         begin = end
+
+
+def _candles(coin_id: str, payload: object) -> Iterator[tuple[int, dict[str, float]]]:
+    """Validated `/ohlc/range` candles [close_ms, open, high, low, close] as (close_ms, prices)."""
+    if not isinstance(payload, list):
+        raise PayloadError(PROVIDER, coin_id, f"expected a list of candles, got {type(payload).__name__}")
+    for candle in payload:
+        if not (isinstance(candle, list) and len(candle) == 5 and all(_is_number(v) for v in candle)):
+            raise PayloadError(PROVIDER, coin_id, f"expected [ms, open, high, low, close], got {candle!r}", "ohlc")
+        yield int(candle[0]), dict(zip(("open", "high", "low", "close"), map(float, candle[1:]), strict=True))
 
 
 def candle_rows(coin_id: str, payload: object, now: dt.datetime) -> list[dict]:
     """`/ohlc/range` rows [close_ms, open, high, low, close]; CoinGecko stamps a candle with its
     close time, so a daily candle closing at D+1 00:00 UTC is day D's bar. Candles not closing on
     a midnight, or closing after `now` (the running day), are not daily bars and are dropped."""
-    if not isinstance(payload, list):
-        raise PayloadError(PROVIDER, coin_id, f"expected a list of candles, got {type(payload).__name__}")
     rows = []
-    for candle in payload:
-        if not (isinstance(candle, list) and len(candle) == 5 and all(_is_number(v) for v in candle)):
-            raise PayloadError(PROVIDER, coin_id, f"expected [ms, open, high, low, close], got {candle!r}", "ohlc")
-        close_ms = int(candle[0])
-        if close_ms % 86_400_000 or close_ms > now.timestamp() * 1000:
+    for close_ms, prices in _candles(coin_id, payload):
+        if close_ms % DAY_MS or close_ms > now.timestamp() * 1000:
             continue
         closed = dt.datetime.fromtimestamp(close_ms / 1000, UTC)
-        rows.append(
-            {
-                "coin_id": coin_id,
-                "ts": close_ms,
-                "candle_date": closed.date() - dt.timedelta(days=1),
-                "open": float(candle[1]),
-                "high": float(candle[2]),
-                "low": float(candle[3]),
-                "close": float(candle[4]),
-            }
-        )
+        rows.append({"coin_id": coin_id, "ts": close_ms, "candle_date": closed.date() - dt.timedelta(days=1), **prices})
+    return rows
+
+
+def hourly_candle_rows(coin_id: str, payload: object, now: dt.datetime) -> list[dict]:
+    """`/ohlc/range?interval=hourly` rows [close_ms, open, high, low, close]. CoinGecko's docs
+    (https://docs.coingecko.com/reference/coins-id-ohlc-range): "The timestamp displayed in the
+    payload (response) indicates the end (or close) time of the OHLC data", so the candle stamped
+    11:00 UTC is the 10:00 hour's: `candle_hour` is the hour's start (close time minus one hour),
+    `candle_date` its UTC day (the merge key: a re-fetched day replaces its candles). Candles not
+    closing on a whole hour, or closing after `now` (the running hour), are not hourly bars and
+    are dropped."""
+    rows = []
+    for close_ms, prices in _candles(coin_id, payload):
+        if close_ms % HOUR_MS or close_ms > now.timestamp() * 1000:
+            continue
+        hour = dt.datetime.fromtimestamp((close_ms - HOUR_MS) / 1000, UTC)
+        rows.append({"coin_id": coin_id, "ts": close_ms, "candle_hour": hour, "candle_date": hour.date(), **prices})
     return rows

@@ -44,6 +44,9 @@ MARKETS_BATCH = 250  # `/coins/markets` accepts at most 250 ids per call
 CHART_WINDOW_DAYS = 85
 MIN_WINDOW_DAYS = 2
 OHLC_WINDOW_DAYS = 180  # `/ohlc/range?interval=daily`: "up to 180 days per request/ 180 daily interval candles"
+# `/ohlc/range?interval=hourly` (docs, "Coin OHLC Chart within Time Range by ID"): "up to 31 days per
+# request / 744 hourly interval candles".
+OHLC_HOURLY_WINDOW_DAYS = 31
 # Error codes (docs, "Errors & Rate Limits"): what each means for the run.
 MISSING_KEY = 10002  # no key on the pro host
 PLAN_RESTRICTED = 10005  # endpoint not in the plan

@@ -1,7 +1,8 @@
 """CoinGecko as the emulator plays it: the public host (`/api/v3`, keyless or a demo key) and
 the paid host (standing for pro-api.coingecko.com: `/pro/api/v3`), each plan's history reach
-and endpoints, its key errors and its rate-limit answers (JSON 429 with Retry-After, or
-Cloudflare's HTML page for keyless users). Texts and sources: docs/provider-answers.md."""
+and endpoints (`/ohlc/range` daily and hourly candles for plans with candles), its key errors
+and its rate-limit answers (JSON 429 with Retry-After, or Cloudflare's HTML page for keyless
+users). Texts and sources: docs/provider-answers.md."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from extract.coingecko.settings import (
     DEMO_KEY_ON_PRO_HOST,
     HISTORY_RANGE,
     MISSING_KEY,
+    OHLC_HOURLY_WINDOW_DAYS,
     PLAN_RESTRICTED,
     PLANS,
     PRO_KEY_ON_PUBLIC_HOST,
@@ -43,6 +45,8 @@ HISTORY_LIMIT_MESSAGE = (
     "https://www.coingecko.com/en/api/pricing. "
 )
 PLAN_RESTRICTED_MESSAGE = "This request is limited to PRO API subscribers."
+# Assumed, not from a recording (none found): HTTP 400 with the flat `{"error": ...}` of the 404.
+HOURLY_RANGE_MESSAGE = f"invalid time range: interval=hourly serves up to {OHLC_HOURLY_WINDOW_DAYS} days per request"
 MISSING_KEY_MESSAGE = (
     "API Key Missing. Please make sure you're using the right authentication method. For Pro API, please visit: "
     "https://docs.coingecko.com/reference/authentication. For Public/Demo API, please visit: "
@@ -118,6 +122,9 @@ def respond(emulator, path: str, query: dict, headers: dict, now: dt.datetime) -
         start, end = _window(query, now)
     except (KeyError, ValueError) as exc:
         return Answer(400, {"error": f"invalid parameter: {exc}"})
+    hourly = endpoint == "ohlc/range" and query.get("interval") == "hourly"
+    if hourly and end - start > dt.timedelta(days=OHLC_HOURLY_WINDOW_DAYS):
+        return Answer(400, {"error": HOURLY_RANGE_MESSAGE})
     if spec.history_days and start < now - dt.timedelta(days=spec.history_days, minutes=5):
         return Answer(
             401, {"error": {"status": {"timestamp": _stamp(now), "error_code": HISTORY_RANGE,
@@ -125,6 +132,8 @@ def respond(emulator, path: str, query: dict, headers: dict, now: dt.datetime) -
         )  # fmt: skip
     if endpoint.startswith("market_chart"):
         return Answer(200, payloads.market_chart(series, start, end, now))
+    if hourly:
+        return Answer(200, payloads.hourly_ohlc(series, start, end, now))
     return Answer(200, payloads.daily_ohlc(series, start, end, now))
 
 

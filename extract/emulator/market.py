@@ -104,7 +104,9 @@ class CoinSeries:
         return int((ts - CRYPTO_EPOCH).total_seconds() // 3600) - self.first_hour
 
     def timestamp_ms(self, i: int) -> int:
-        """Real CoinGecko hourly points sit a few seconds past the hour, never exactly on it."""
+        """Real CoinGecko points are never exactly periodic (the recorded market_chart in
+        shared/fixtures/providers/coingecko): an hourly one sits 1 s to 2 min past its hour,
+        drawn per coin and hour, so the same in every run."""
         jitter = random.Random(f"{self.profile.coin_id}:{i}").randrange(1_000, 120_000)
         return int(CRYPTO_EPOCH.timestamp() * 1000) + (self.first_hour + i) * HOUR_MS + jitter
 

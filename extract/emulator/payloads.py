@@ -64,9 +64,17 @@ def _floor_hour(ts: dt.datetime) -> dt.datetime:
 def market_chart(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
     """`/market_chart[/range]` with CoinGecko's automatic granularity:
     <= 1 day -> 5-minutely (interpolated), <= 90 days -> hourly, longer -> daily at 00:00 UTC.
-    A range reaching "now" ends with a point stamped at the current second."""
+    A range reaching "now" ends with a point stamped at the current second.
+
+    Hourly points are spaced like the recorded 5-minutely response at an hour's pitch
+    (shared/fixtures/providers/coingecko/market_chart_matic-network_usd_days1_5min_2023-03-15.json,
+    SOURCES.md: "about 5 minutes apart but not exactly", the last point "rounded to the second"):
+    each sits seconds to a couple of minutes past its hour (CoinSeries.timestamp_ms), none after
+    the range's end, and the running hour's point is the "now" one, so every clock hour holds
+    exactly one point (the daily bars' first and last point of each UTC day rely on it)."""
     end = min(end, now)
     span = end - start
+    hourly = DAY < span <= dt.timedelta(days=90)
     points: list[tuple[int, float, float, float]] = []
     if span <= DAY:
         step = dt.timedelta(minutes=5)
@@ -88,12 +96,17 @@ def market_chart(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: 
         points = [
             (stamp(i), series.prices[i], series.prices[i] * series.supply(i), series.volume_24h(i)) for i in hours
         ]
+        if hourly:
+            points = [point for point in points if point[0] <= end.timestamp() * 1000]
     if end >= now - dt.timedelta(minutes=1) and points:
         i = series.hour_index(now)
         if 0 <= i < len(series.prices):
+            now_ms = int(now.timestamp()) * 1000
+            if hourly:  # "now" stands for the running hour: one point per clock hour
+                points = [point for point in points if point[0] // HOUR_MS < now_ms // HOUR_MS]
             points.append(
                 (
-                    int(now.timestamp()) * 1000,
+                    now_ms,
                     series.prices[i],
                     series.prices[i] * series.supply(i),
                     series.volume_24h(i),
@@ -119,6 +132,23 @@ def daily_ohlc(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: dt
                 close_ms = int(dt.datetime.combine(day + DAY, dt.time(), UTC).timestamp() * 1000)
                 candles.append([close_ms, hours[0], max(hours), min(hours), hours[-1]])
         day += DAY
+    return candles
+
+
+def hourly_ohlc(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[list]:
+    """`/ohlc/range?interval=hourly`: the candles closing in (start, end] that have closed by now,
+    each stamped with its close time on the whole hour ("The timestamp displayed in the payload
+    (response) indicates the end (or close) time of the OHLC data", CoinGecko's docs), so 31 days
+    from a midnight are 744 candles. A candle follows the series from its hour's price to the
+    next hour's (the path the 5-minutely chart interpolates): open and close those two prices,
+    high and low the larger and the smaller. (daily_ohlc takes a day's 24 hourly prices, so a
+    day's first hourly open is its daily open; closes and extremes may differ by the last hour.)"""
+    stop = min(series.hour_index(min(end, now)), len(series.prices) - 1)  # candle i closes as hour i + 1 starts
+    candles = []
+    for i in range(max(0, series.hour_index(start)), stop):
+        open_, close = series.prices[i], series.prices[i + 1]
+        close_ms = int(CRYPTO_EPOCH.timestamp() * 1000) + (series.first_hour + i + 1) * HOUR_MS
+        candles.append([close_ms, open_, max(open_, close), min(open_, close), close])
     return candles
 
 

@@ -61,6 +61,10 @@ def test_market_chart_has_the_recorded_shape_and_hourly_granularity(emulator, pr
     gaps = {round((b - a) / 3_600_000) for a, b in itertools.pairwise(stamps[:-1])}  # the last point is "now"
     assert gaps == {1}, "2-90 day ranges come back hourly"
     assert all(ts % 3_600_000 != 0 for ts in stamps[:-1]), "real hourly points sit seconds past the hour"
+    assert len({ts % 3_600_000 for ts in stamps[:-1]}) > 1, "and not always by the same offset"
+    assert stamps[-1] % 1000 == 0 and 0 <= stamps[-1] / 1000 - now < 60, "the last point is now, to the second"
+    hours = [ts // 3_600_000 for ts in stamps]
+    assert hours == list(range(hours[0], hours[0] + len(hours))), "one point per clock hour, the running one's is now"
     assert len(served["prices"]) == len(served["market_caps"]) == len(served["total_volumes"])
 
 
@@ -94,6 +98,44 @@ def test_pro_plan_gets_daily_points_and_candles_beyond_a_year(emulator):
     basic = requests.get(
         f"{base}/coins/bitcoin/ohlc/range", params=params, headers={"x-cg-pro-api-key": "basic-key"}, timeout=10
     )
+    assert basic.status_code == 401 and basic.json()["status"]["error_code"] == 10005, "Basic has no candles"
+
+
+def test_pro_plan_gets_hourly_candles_closed_on_the_hour_for_at_most_31_days(emulator):
+    """/ohlc/range?interval=hourly: "up to 31 days per request / 744 hourly interval candles",
+    each stamped with its close time (CoinGecko's docs); the running hour is not served."""
+    now = dt.datetime.now(UTC)
+    start = dt.datetime.combine(now.date() - dt.timedelta(days=30), dt.time(), UTC)
+    base = emulator.base_urls("pro")["coingecko"]
+
+    def candles(begin, end, interval="hourly", key="pro-key") -> requests.Response:
+        params = {
+            "vs_currency": "usd",
+            "from": int(begin.timestamp()),
+            "to": int(end.timestamp()),
+            "interval": interval,
+        }
+        headers = {"x-cg-pro-api-key": key}
+        return requests.get(f"{base}/coins/bitcoin/ohlc/range", params=params, headers=headers, timeout=10)
+
+    month = candles(start - dt.timedelta(days=31), start).json()
+    assert len(month) == 744 and month[-1][0] == start.timestamp() * 1000, "31 days from a midnight: 744 candles"
+    recent = candles(start, now).json()
+    answered = dt.datetime.now(UTC)  # the emulator's "now" lies between `now` and this
+    closes = [candle[0] for candle in recent]
+    assert all(close % 3_600_000 == 0 for close in closes), "stamped on the whole hour"
+    assert closes == list(range(closes[0], closes[-1] + 1, 3_600_000)), "every hour, in order"
+    assert closes[0] == start.timestamp() * 1000 + 3_600_000, "the first hour of the range closes an hour in"
+    assert closes[-1] <= answered.timestamp() * 1000, "closed hours only"
+    assert now.timestamp() * 1000 < closes[-1] + 3_600_000, "all of them: only the running hour is missing"
+    assert all(c[2] >= max(c[1], c[4]) and c[3] <= min(c[1], c[4]) for c in recent)
+    assert all(a[4] == b[1] for a, b in itertools.pairwise(recent)), "an hour opens where the last one closed"
+    daily = candles(start, start, interval="daily").json()
+    assert daily[0][1] == recent[0][1], "the day's first hour opens its daily candle"
+
+    too_long = candles(start - dt.timedelta(days=31, hours=1), start)
+    assert too_long.status_code == 400 and "31 days" in too_long.json()["error"]
+    basic = candles(start, start + dt.timedelta(days=1), key="basic-key")
     assert basic.status_code == 401 and basic.json()["status"]["error_code"] == 10005, "Basic has no candles"
 
 

@@ -169,9 +169,10 @@ def test_a_basic_key_configured_as_pro_falls_back_to_hourly_bars_with_a_warning(
     settings = _point_at(duckdb_settings, own_emulator, "pro", coingecko_api_key="basic-key", workers=1)
     report = extract_provider("coingecko", settings)
     assert report.ok, report.summary_line()
-    assert any("no /ohlc/range candles" in warning for warning in report.warnings)
+    [warning] = [warning for warning in report.warnings if "no /ohlc/range candles" in warning]
+    assert "no hourly candles are loaded" in warning, "one warning for the daily and the hourly candles"
     refused = [r for r in own_emulator.requests if "/ohlc/range" in r.path]
-    assert len(refused) == 1, "asked once, then the run stops asking"
+    assert len(refused) == 1, "asked once (daily or hourly), then the run stops asking for both"
     assert query(settings, "select count(distinct coin_id) from raw.coingecko_market_chart") == [(len(COINS),)]
 
 
