@@ -77,9 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MART",
         help="marts to export (default daily_bars daily_features observations)",
     )
-    chart = commands.add_parser("chart", help="PNG of one asset: close, SMA 50/200, Bollinger bands, RSI 14")
-    chart.add_argument("symbol", help="a symbol of the assets mart, e.g. BTC")
-    chart.add_argument("--out", type=Path, help="PNG path (default data/charts/<SYMBOL>.png)")
+    chart = commands.add_parser(
+        "chart", help="PNG: one asset's close, SMA 50/200, Bollinger, RSI 14; several compared; or hourly candles"
+    )
+    chart.add_argument("symbols", nargs="+", metavar="SYMBOL", help="symbols of the assets mart, e.g. BTC ETH AAPL")
+    chart.add_argument(
+        "--normalize", action="store_true", help="rebase each close to 100 on the first date all symbols have a bar"
+    )
+    chart.add_argument("--since", type=dt.date.fromisoformat, metavar="DATE", help="start at this day, YYYY-MM-DD")
+    chart.add_argument(
+        "--hourly", action="store_true", help="one symbol's hourly candles by session (default: the last 7 days)"
+    )
+    chart.add_argument("--out", type=Path, help="PNG path (default data/charts/<SYMBOL>[-<SYMBOL>...][-hourly].png)")
     commands.add_parser("docs", help="generate the dbt docs site (catalog of the configured warehouse)")
     status = commands.add_parser("status", help="runbook view: latest bars, missing sessions, last runs, freshness")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -163,7 +172,9 @@ def _operations(args: argparse.Namespace) -> int:
         elif args.command == "chart":
             from flows.commands.chart import chart
 
-            print(chart(settings, args.symbol, args.out or Path("data/charts") / f"{args.symbol.upper()}.png"))
+            print(
+                chart(settings, args.symbols, args.out, normalize=args.normalize, since=args.since, hourly=args.hourly)
+            )
         elif args.command == "status":
             from flows.commands.status import as_json, collect_status, known_gap_rows, render
 
