@@ -39,22 +39,23 @@ def backfill(settings, symbols: list[str], batch: int | None, now: dt.datetime, 
     overridable (None = the product's `backfill_batch_size`) and a wall-clock cap (the bench
     stops starting batches after `stop_after` s)."""
     from extract.backfill import Backfill
-    from extract.http import provider_budget
-    from extract.pipeline import _run, backfill_batch_size, build_source, calls_per_asset, pipeline_for
+    from extract.pipeline import _run, backfill_batch_size, pipeline_for
+    from extract.registry import PROVIDERS
     from extract.report import ProviderReport
 
     job = Backfill(now.date() - dt.timedelta(days=400), now.date())
     report = ProviderReport("alpha_vantage")
     pipeline = pipeline_for("alpha_vantage", settings)
-    budget = provider_budget("alpha_vantage", settings)
-    size = batch or backfill_batch_size(budget, settings.workers, calls_per_asset("alpha_vantage", job, now))
+    spec = PROVIDERS["alpha_vantage"]
+    budget = spec.budget(settings, now)
+    size = batch or backfill_batch_size(budget, settings.workers, spec.calls_per_asset(job, settings, now))
     started = time.monotonic()
     loads, load_seconds = 0, 0.0
     for start in range(0, len(symbols), size):
         if time.monotonic() - started > stop_after:
             break
         batch = symbols[start : start + size]
-        source = build_source("alpha_vantage", batch, settings, report, now, job, budget=budget)
+        source = spec.source(batch, settings, report, now, job, budget)
         _run(pipeline, "alpha_vantage", source, report, settings)
         loads += 1
         trace = pipeline.last_trace

@@ -10,6 +10,7 @@ from extract.assets import load_assets
 from extract.settings import Settings
 from flows.daily import daily
 from flows.runtime.warehouse import query
+from tests.flows.intraday import assert_intraday_marts, first_hour, remove_a_print
 from tests.flows.targets import TARGETS, use_warehouse
 
 pytestmark = pytest.mark.slow
@@ -76,12 +77,26 @@ def test_offline_flow_fills_the_marts_and_a_second_run_adds_no_duplicates(target
     assert summary.ok, summary.text()
     settings = Settings.from_env()
     _assert_marts_complete(settings)
+    first_hourly = assert_intraday_marts(settings)
     first = _table_counts(settings)
+    today = dt.datetime.now(dt.UTC).date()
+    thinned = today - dt.timedelta(days=8)
+    remove_a_print(settings, "solana", thinned)
 
     again = daily(offline=True)
     assert again.ok, again.text()
     assert _table_counts(settings) == first
     assert "daily_bars crypto: 6/6 active assets" in again.text()
+    # The re-fetched lag days (MARKET_ELT_LAG_DAYS=3: from the day before yesterday's eve) and
+    # SOL's reloaded day are all the hourly bars recompute; they still follow the definition.
+    changes = dict(query(settings, "select a.symbol, c.changed_from from intermediate.int_hourly_bar_changes as c"
+                                   " join assets as a using (asset_id)"))  # fmt: skip
+    refetched = first_hour(today - dt.timedelta(days=3))
+    assert changes == {symbol: refetched for symbol in first_hourly} | {"SOL": first_hour(thinned)}
+    hourly = assert_intraday_marts(settings)
+    assert [bar for bar in hourly["SOL"] if bar[0].date() == thinned and bar[6] == 0], "the vanished print's hour"
+    unchanged = [bar for bar in first_hourly["BTC"] if bar[0].date() < today - dt.timedelta(days=3)]
+    assert hourly["BTC"][: len(unchanged)] == unchanged
 
 
 def test_the_equities_schedule_skips_a_day_no_exchange_traded_without_a_call(flow_env, emulator, monkeypatch):

@@ -81,6 +81,11 @@ def test_the_offline_flow_on_each_coingecko_plan(user_env, plan):
     assert set(sources) == ({"coingecko"} if plan == "pro" else {"coingecko_hourly"}), sources
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     assert query(settings, "select max(date) from daily_bars") == [(yesterday,)]
+    hourly = dict(
+        query(settings, f"select source, count(*) from hourly_bars where hour_start <= '{yesterday} 23:00' group by 1")
+    )
+    assert set(hourly) == ({"coingecko"} if plan == "pro" else {"coingecko_hourly"}), "true hourly candles win"
+    assert sum(hourly.values()) == 24 * sum(sources.values()), "24 hourly bars for each daily bar"
 
 
 def test_a_paid_plans_running_daily_candle_is_never_a_bar(user_env, emulator):

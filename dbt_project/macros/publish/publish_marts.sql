@@ -32,7 +32,8 @@
             {%- set source_name = (node.config.meta or {}).get('publish_new_rows_from') -%}
             {%- set changes_name = (node.config.meta or {}).get('publish_changes_from') -%}
             {%- if source_name -%}
-                {%- do statements.extend(publish_new_rows(built, existing, published, source_name, same_columns, quarantined)) -%}
+                {%- set date_column = (node.config.meta or {}).get('publish_date_column', 'date') -%}
+                {%- do statements.extend(publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column)) -%}
             {%- elif changes_name -%}
                 {%- do statements.extend(publish_changes(built, existing, published, changes_name, same_columns, quarantined)) -%}
             {%- elif quarantined and 'asset_id' in columns -%}
@@ -114,7 +115,8 @@
 {% endmacro %}
 
 {#
-    Statements publishing `built` (keyed by asset_id, date) from the rows of its incremental
+    Statements publishing `built` (keyed by asset_id and `date_column`: the mart's
+    `meta: {publish_date_column: ...}`, default date) from the rows of its incremental
     source model that no earlier publish took. Each source row carries `computed_at` (when the
     dbt invocation that wrote it started) and `rn` (its row in the asset's history); a small
     table beside the source keeps, per asset, the `computed_at` published last. An asset's
@@ -123,7 +125,7 @@
     Quarantined assets are left pending, so the next clean run publishes them. Without a
     published table, a watermark table, or with changed columns: a copy.
 #}
-{% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined) %}
+{% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column='date') %}
     {%- set source = model_relation(source_name) -%}
     {%- set watermarks = api.Relation.create(database=source.database, schema=source.schema, identifier=source.identifier ~ '_published') -%}
     {%- set watermarks_exist = adapter.get_relation(database=watermarks.database, schema=watermarks.schema, identifier=watermarks.identifier) is not none
@@ -135,7 +137,7 @@
         {%- do statements.append('drop table if exists ' ~ pending) -%}
         {%- do statements.append(
             'create temporary table ' ~ pending ~ ' as select source.asset_id,'
-            ~ " case when min(source.rn) = 0 then cast('0001-01-01' as date) else min(source.date) end as from_date,"
+            ~ " case when min(source.rn) = 0 then cast('0001-01-01' as date) else min(source." ~ date_column ~ ") end as from_date,"
             ~ ' max(source.computed_at) as published_through'
             ~ ' from ' ~ source ~ ' as source left join ' ~ watermarks ~ ' as watermarks'
             ~ ' on source.asset_id = watermarks.asset_id'
@@ -143,10 +145,10 @@
             ~ ' and ' ~ keep ~ ' group by source.asset_id') -%}
         {%- do statements.append(
             'delete from ' ~ published ~ ' where exists (select 1 from ' ~ pending ~ ' as pending'
-            ~ ' where pending.asset_id = ' ~ published ~ '.asset_id and ' ~ published ~ '.date >= pending.from_date)') -%}
+            ~ ' where pending.asset_id = ' ~ published ~ '.asset_id and ' ~ published ~ '.' ~ date_column ~ ' >= pending.from_date)') -%}
         {%- do statements.append(
             'insert into ' ~ published ~ ' select built.* from ' ~ built ~ ' as built inner join ' ~ pending ~ ' as pending'
-            ~ ' on built.asset_id = pending.asset_id and built.date >= pending.from_date') -%}
+            ~ ' on built.asset_id = pending.asset_id and built.' ~ date_column ~ ' >= pending.from_date') -%}
         {%- do statements.append(
             'delete from ' ~ watermarks ~ ' where asset_id in (select asset_id from ' ~ pending ~ ')') -%}
         {%- do statements.append(
