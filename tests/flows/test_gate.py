@@ -211,7 +211,8 @@ def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
         s: len(calendars.sessions(e, EQUITY_EPOCH, calendars.last_closed_session(e, now))) for s, e in good.items()
     }
     vanke_sessions = len(calendars.sessions("XSHG", EQUITY_EPOCH, calendars.last_closed_session("XSHG", now))) - 15
-    with Emulator(market=SyntheticMarket(equities=(*profiles, vanke))) as emulator:
+    # The emulator answers as of `now`, so a session closing while the test runs changes nothing.
+    with Emulator(market=SyntheticMarket(equities=(*profiles, vanke)), clock=lambda: now) as emulator:
         for name, value in {
             **emulator.environ(),
             "DBT_TARGET": target,
