@@ -65,9 +65,12 @@ def rest_client(
     classify: Callable | None = None,
     *,
     budget: RateBudget,
+    pause_for: Callable | None = None,
 ) -> RESTClient:
     """A client metered by `budget` (shared by all of a provider's clients in a run). `retry_when`
-    adds retry conditions to dlt's; `classify` tells the budget which answers are throttling."""
+    adds retry conditions to dlt's; `classify` tells the budget which answers are throttling;
+    `pause_for` reads from a throttled answer how long until the provider's quota turns (for
+    providers that say so in a header of their own rather than Retry-After)."""
     session = Client(
         request_timeout=settings.request_timeout,
         request_max_attempts=MAX_ATTEMPTS,
@@ -78,7 +81,10 @@ def rest_client(
         raise_for_status=False,
     ).session
     adapter = BudgetedAdapter(
-        budget, classify=classify or (lambda response: None), pool_maxsize=max(10, settings.workers * 2)
+        budget,
+        classify=classify or (lambda response: None),
+        pause_for=pause_for or (lambda response: None),
+        pool_maxsize=max(10, settings.workers * 2),
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -77,6 +77,8 @@ class RateBudget:
         self.in_flight = 0
         self.used = 0
         self.waited_seconds = 0.0
+        # No call before this (clock) time: the provider said when its quota turns (`pause`).
+        self._paused_until = 0.0
 
     def set_limits(
         self,
@@ -109,7 +111,7 @@ class RateBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                wait = 0.0
+                wait = max(0.0, self._paused_until - now)
                 for window in self._windows:
                     window.expire(now)
                     if self.in_flight + len(window.recent) >= window.limit:
@@ -158,6 +160,12 @@ class RateBudget:
                     continue
                 window.recent.extend([now] * max(0, window.limit - len(window.recent) - self.in_flight))
 
+    def pause(self, seconds: float) -> None:
+        """The provider said when its quota turns (e.g. Alpaca's X-RateLimit-Reset): no call
+        of this budget starts before then."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
     def exhaust(self, period: str = "day") -> None:
         """The provider said this period's calls are spent: no call of any run until it turns."""
         self.ledger.exhaust(self.account, period, self._wall_clock())
@@ -172,17 +180,30 @@ class BudgetedAdapter(HTTPAdapter):
     """An HTTPAdapter that holds one call of the budget while each request it sends is on its
     way (until the response headers or an error come back), and saturates the budget when an
     answer says the provider is throttling. `classify` maps a response to None (fine),
-    "burst" (too many this second) or "throttled" (too many this minute)."""
+    "burst" (too many this second) or "throttled" (too many this minute). `pause_for` maps a
+    throttled response to the seconds until the provider's quota turns, when it says so: the
+    budget then pauses that long instead of treating its windows as full."""
 
-    def __init__(self, budget: RateBudget, classify: Callable = lambda response: None, **kwargs) -> None:
+    def __init__(
+        self,
+        budget: RateBudget,
+        classify: Callable = lambda response: None,
+        pause_for: Callable = lambda response: None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.budget = budget
         self.classify = classify
+        self.pause_for = pause_for
 
     def send(self, request, *args, **kwargs):
         with self.budget.call():
             response = super().send(request, *args, **kwargs)
         kind = "throttled" if response.status_code == 429 else self.classify(response)
         if kind in ("burst", "throttled"):
-            self.budget.saturate(per_second_only=kind == "burst")
+            seconds = self.pause_for(response)
+            if seconds is not None:
+                self.budget.pause(seconds)
+            else:
+                self.budget.saturate(per_second_only=kind == "burst")
         return response

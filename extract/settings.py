@@ -108,6 +108,12 @@ class Settings:
     # None: learned from the provider's answers and remembered (extract/alpha_vantage).
     alpha_vantage_plan: str | None = None
     fear_greed_base_url: str | None = None
+    alpaca_base_url: str | None = None
+    alpaca_api_key_id: str | None = field(default=None, repr=False)
+    alpaca_api_secret_key: str | None = field(default=None, repr=False)
+    alpaca_feed: str = "iex"
+    # `free` (Basic) or `plus` (Algo Trader Plus): the call budget (extract/alpaca/settings.py).
+    alpaca_plan: str = "free"
     history_days: int = 365
     lag_days: int = 3
     backoff_factor: float = 1.0
@@ -147,6 +153,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         # Imported here: the provider packages import this module.
+        from extract.alpaca.settings import DEFAULT_FEED, DEFAULT_PLAN, FEEDS
+        from extract.alpaca.settings import PLANS as ALPACA_PLANS
         from extract.alpha_vantage.settings import PLANS as AV_PLANS
         from extract.coingecko.settings import PLANS as CG_PLANS
 
@@ -165,6 +173,12 @@ class Settings:
         av_plan = _lookup("ALPHAVANTAGE_PLAN", "sources.alpha_vantage.plan")
         if av_plan is not None and av_plan.lower() not in AV_PLANS:
             raise ValueError(f"ALPHAVANTAGE_PLAN must be one of {', '.join(AV_PLANS)} (or unset), got {av_plan!r}")
+        alpaca_feed = _lookup("ALPACA_FEED", "sources.alpaca.feed", DEFAULT_FEED).lower()
+        if alpaca_feed not in FEEDS:
+            raise ValueError(f"ALPACA_FEED must be one of {', '.join(FEEDS)}, got {alpaca_feed!r}")
+        alpaca_plan = _lookup("ALPACA_PLAN", "sources.alpaca.plan", DEFAULT_PLAN).lower()
+        if alpaca_plan not in ALPACA_PLANS:
+            raise ValueError(f"ALPACA_PLAN must be one of {', '.join(ALPACA_PLANS)}, got {alpaca_plan!r}")
         duckdb_path = Path(_lookup("DUCKDB_PATH", "destination.duckdb.path", "data/warehouse.duckdb"))
         pipelines_dir = _lookup("DLT_DATA_DIR", "runtime.pipelines_dir")
         return cls(
@@ -178,6 +192,11 @@ class Settings:
             alpha_vantage_api_key=_lookup("ALPHAVANTAGE_API_KEY", "sources.alpha_vantage.api_key"),
             alpha_vantage_plan=av_plan.lower() if av_plan else None,
             fear_greed_base_url=_base_url("SOURCES__FEAR_GREED__BASE_URL", "sources.fear_greed.base_url"),
+            alpaca_base_url=_base_url("SOURCES__ALPACA__BASE_URL", "sources.alpaca.base_url"),
+            alpaca_api_key_id=_lookup("ALPACA_API_KEY_ID", "sources.alpaca.api_key_id"),
+            alpaca_api_secret_key=_lookup("ALPACA_API_SECRET_KEY", "sources.alpaca.api_secret_key"),
+            alpaca_feed=alpaca_feed,
+            alpaca_plan=alpaca_plan,
             history_days=int(_lookup("MARKET_ELT_HISTORY_DAYS", "runtime.history_days", "365")),
             lag_days=int(_lookup("MARKET_ELT_LAG_DAYS", "runtime.lag_days", "3")),
             backoff_factor=float(_lookup("MARKET_ELT_BACKOFF_FACTOR", "runtime.request_backoff_factor", "1.0")),
@@ -203,7 +222,7 @@ def _optional_int(value: str | None) -> int | None:
 
 def _configured_budgets() -> dict[str, dict[str, int | None]]:
     """Budgets set by the user, e.g. COINGECKO_CALLS_PER_MINUTE=30, ALPHAVANTAGE_CALLS_PER_DAY=25,
-    COINGECKO_CALLS_PER_MONTH, ALPHAVANTAGE_CALLS_PER_SECOND (or `calls_per_minute` under
+    COINGECKO_CALLS_PER_MONTH, ALPHAVANTAGE_CALLS_PER_SECOND, ALPACA_CALLS_PER_MINUTE (or `calls_per_minute` under
     [sources.<provider>] in config.toml). `unlimited` lifts a limit; anything unset keeps the plan's."""
     from extract.registry import PROVIDERS  # the provider packages import this module
 

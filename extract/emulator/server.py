@@ -1,10 +1,10 @@
 """The emulator's HTTP server: real sockets on 127.0.0.1, each provider's paths and errors.
 
 Each provider's routes live in a module of their own (`coingecko.py`, `alpha_vantage.py`,
-`fear_greed.py`, named by the provider's registry entry); this module holds what they share: the sliding-window call
-counters behind every rate limit, the plans the emulator plays (EmulatorConfig), and faults
-that tests queue with `Emulator.inject` (5xx, 429 storms, slow or truncated bodies, arbitrary
-payloads). Every answer text and where it comes from: docs/provider-answers.md.
+`fear_greed.py`, `alpaca.py`, named by the provider's registry entry); this module holds what
+they share: the sliding-window call counters behind every rate limit, the plans the emulator
+plays (EmulatorConfig), and faults that tests queue with `Emulator.inject` (5xx, 429 storms,
+slow or truncated bodies, arbitrary payloads). Every answer text and where it comes from: docs/provider-answers.md.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ class EmulatorConfig:
     benchmarks. The defaults are the most common user's: a free Alpha Vantage key, keyless
     CoinGecko; a CoinGecko key's plan is looked up in `coingecko_keys` (else demo for the demo
     header, `coingecko_paid_plan` for the pro one); an Alpha Vantage key's in
-    `alpha_vantage_keys`, else `alpha_vantage_plan`."""
+    `alpha_vantage_keys`, else `alpha_vantage_plan`. Alpaca knows the key pairs of `alpaca_keys`
+    only (key id -> (secret, plan `free` or `plus`)) and limits each to its plan's calls per
+    minute, unless `per_minute` sets Alpaca's limit for everyone."""
 
     alpha_vantage_plan: str = "free"
     alpha_vantage_keys: dict[str, str] = field(default_factory=lambda: {"premium-key": "premium"})
@@ -58,6 +60,9 @@ class EmulatorConfig:
         default_factory=lambda: {"demo-key": "demo", "basic-key": "basic", "pro-key": "pro"}
     )
     coingecko_paid_plan: str = "pro"
+    alpaca_keys: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {"offline-key-id": ("offline-secret", "free"), "plus-key-id": ("plus-secret", "plus")}
+    )
     # Keyless CoinGecko users are throttled by Cloudflare's HTML page instead of JSON.
     coingecko_html_429: bool = False
     window_seconds: float = 60.0
@@ -120,6 +125,8 @@ class Emulator:
         self.payload_hooks: list[Callable[[str, str, dict, object], object]] = []
         self.throttled: dict[str, int] = {}  # rate-limited answers (429s, Alpha Vantage notices) per provider
         self.throttled_at: list[float] = []  # when (time.time(), as RequestRecord.at) they were given
+        # State a provider's routes keep between requests (e.g. Alpaca's per-key windows).
+        self.route_state: dict[str, dict] = {}
         self._faults: list[Fault] = []
         self._windows = {provider: _Window() for provider in ROUTES}
         self._lock = threading.Lock()
@@ -136,9 +143,19 @@ class Emulator:
         """Each provider's base URL here; CoinGecko's paid plans have a host of their own."""
         return {name: routes.base_url(self.url, coingecko_plan) for name, routes in ROUTES.items()}
 
-    def environ(self, coingecko_plan: str = "public") -> dict[str, str]:
-        """The contract's configuration variables pointing every provider here."""
-        return {f"SOURCES__{name.upper()}__BASE_URL": url for name, url in self.base_urls(coingecko_plan).items()}
+    def environ(self, coingecko_plan: str = "public", alpaca_plan: str | None = None) -> dict[str, str]:
+        """The contract's configuration variables pointing every provider here; with
+        `alpaca_plan` (`free` or `plus`) also a key pair of that plan (without one, Alpaca is
+        skipped with a note, as for a user without Alpaca keys)."""
+        environ = {f"SOURCES__{name.upper()}__BASE_URL": url for name, url in self.base_urls(coingecko_plan).items()}
+        if alpaca_plan is not None:
+            key_id, secret = self.alpaca_key_pair(alpaca_plan)
+            environ |= {"ALPACA_API_KEY_ID": key_id, "ALPACA_API_SECRET_KEY": secret, "ALPACA_PLAN": alpaca_plan}
+        return environ
+
+    def alpaca_key_pair(self, plan: str = "free") -> tuple[str, str]:
+        """A (key id, secret) pair the emulator serves on `plan`."""
+        return next((key, secret) for key, (secret, known) in self.config.alpaca_keys.items() if known == plan)
 
     def inject(self, fault: Fault, times: int = 1) -> None:
         with self._lock:
@@ -191,10 +208,14 @@ class Emulator:
         return Answer(answer.status, body, answer.headers)
 
     def rate_limited(self, provider: str, window: str, query: dict[str, str]) -> Answer:
+        self.count_throttled(provider)
+        return ROUTES[provider].rate_limited(self, window, query)
+
+    def count_throttled(self, provider: str) -> None:
+        """One rate-limited answer (also for limits a provider's routes enforce themselves)."""
         with self._lock:
             self.throttled[provider] = self.throttled.get(provider, 0) + 1
             self.throttled_at.append(time.time())
-        return ROUTES[provider].rate_limited(self, window, query)
 
 
 def provider_of(path: str) -> str | None:
