@@ -49,6 +49,6 @@ def test_a_coingecko_outage_leaves_the_others_loaded_and_the_run_log_truthful(li
     latest = {row["asset_type"]: row for row in report["latest_by_asset_type"]}
     assert "crypto" not in latest and latest["equity"]["max(date)"] is not None
     parsed = json.loads(as_json(report))
-    assert {row["provider"] for row in parsed["last_runs"]} == {"coingecko", "alpha_vantage", "fear_greed"}
+    assert {row["provider"] for row in parsed["last_runs"]} == {"coingecko", "alpha_vantage", "alpaca", "fear_greed"}
     assert {row["source"] for row in parsed["freshness"]} == {"alpha_vantage", "fear_greed"}
     assert dt.date.fromisoformat(parsed["as_of"][:10]) == dt.datetime.now(dt.UTC).date()

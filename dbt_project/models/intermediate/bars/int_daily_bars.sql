@@ -1,7 +1,10 @@
 {#
     One bar per asset and day, from every provider's bars (crypto: CoinGecko candles or hourly
-    aggregates; equities: Alpha Vantage, adjusted): what daily_bars publishes and what
-    daily_features is computed from. A table, so both read it once built.
+    aggregates; equities: Alpha Vantage, adjusted, or Alpaca, unadjusted): what daily_bars
+    publishes and what daily_features is computed from. A table, so both read it once built.
+    An equity with bars from several providers takes all its bars from the first of
+    var('equity_bar_sources') that has any, so one asset's history never mixes adjusted and
+    unadjusted prices; bar_reconciliation compares the providers day by day.
 #}
 {{ config(materialized='table') }}
 
@@ -22,6 +25,12 @@ crypto_bars as (
 equity_bars as (
 
     select * from {{ ref('int_equity_bars_adjusted') }}
+
+),
+
+alpaca_bars as (
+
+    select * from {{ ref('stg_alpaca__daily_bars') }}
 
 ),
 
@@ -69,13 +78,67 @@ equity as (
         on equity_bars.alpha_vantage_symbol = assets.alpha_vantage_symbol
     where assets.asset_type = 'equity'
 
+    union all
+
+    select
+        assets.asset_id,
+        alpaca_bars.bar_date as date,
+        alpaca_bars.open,
+        alpaca_bars.high,
+        alpaca_bars.low,
+        alpaca_bars.close,
+        alpaca_bars.volume,
+        'alpaca' as source,
+        assets.currency,
+        false as adjusted_flag,
+        'unadjusted' as adjustment,
+        alpaca_bars.load_id
+
+    from alpaca_bars
+    inner join assets
+        on alpaca_bars.alpaca_symbol = assets.alpaca_symbol
+    where assets.asset_type = 'equity'
+
+),
+
+{#- each equity's source: the first of var('equity_bar_sources') with bars for it #}
+
+equity_sources as (
+
+    select
+        asset_id,
+        min(case source
+            {%- for source in var('equity_bar_sources') %}
+                when '{{ source }}' then {{ loop.index }}
+            {%- endfor %}
+        end) as source_rank
+
+    from equity
+    group by asset_id
+
+),
+
+chosen_equity as (
+
+    select equity.*
+
+    from equity
+    inner join equity_sources
+        on equity.asset_id = equity_sources.asset_id
+    where
+        equity_sources.source_rank = case equity.source
+            {%- for source in var('equity_bar_sources') %}
+                when '{{ source }}' then {{ loop.index }}
+            {%- endfor %}
+        end
+
 ),
 
 unioned as (
 
     select * from crypto
     union all
-    select * from equity
+    select * from chosen_equity
 
 ),
 
