@@ -28,34 +28,32 @@ dlt's request logs, state or messages). Answers and sources: docs/provider-answe
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import dlt
-from dlt.common.json import json as dlt_json
 
-from extract.alpaca.helpers import NEW_YORK, answer_error, bar_rows, reset_delay
+from extract.alpaca.client import (
+    bars_client,
+    configured,
+    page_payload,
+    run_budget,
+    secret_values,
+    skip_unconfigured,
+)
+from extract.alpaca.helpers import NEW_YORK, bar_rows
 from extract.alpaca.settings import (
     ADJUSTMENT,
     BARS_PATH,
-    BASE_URL,
     DAILY,
-    FREE_KEYS_URL,
-    KEY_ID_HEADER,
-    KEY_ID_SETTING,
     PAGE_LIMIT,
-    SECRET_HEADER,
-    SECRET_SETTING,
     SIP_DELAY_MINUTES,
     SYMBOLS_PER_REQUEST,
-    plan_limits,
 )
 from extract.backfill import Backfill
 from extract.calendars import last_closed_session
-from extract.errors import ConfigurationError, PayloadError, redact
+from extract.errors import PayloadError, redact
 from extract.fetching import fetch_each
-from extract.http import provider_budget, rest_client
 from extract.provider import Provider
 from extract.ratelimit import RateBudget
 from extract.report import ProviderReport
@@ -78,7 +76,6 @@ COLUMNS = {
     "feed": {"data_type": "text", "nullable": False},
     "adjustment": {"data_type": "text", "nullable": False},
 }
-NO_KEYS = f"{KEY_ID_SETTING} / {SECRET_SETTING} not set: Alpaca skipped (free keys: {FREE_KEYS_URL})"
 
 
 @dataclass
@@ -102,14 +99,7 @@ def alpaca_source(
     budget = budget or run_budget(settings, now)
     secrets = secret_values(settings)
     report.plan = settings.alpaca_plan
-    client = rest_client(
-        PROVIDER, base_url(settings), settings, report, budget=budget,
-        pause_for=lambda response: reset_delay(response.headers, time.time()),
-    )  # fmt: skip
-    # On the session, not the client: dlt's debug log prints the client's request headers.
-    client.session.headers.update(
-        {KEY_ID_HEADER: settings.alpaca_api_key_id or "", SECRET_HEADER: settings.alpaca_api_secret_key or ""}
-    )
+    client = bars_client(settings, report, budget)
     earliest = now.date() - dt.timedelta(days=settings.history_days)
     last_session = last_closed_session(CALENDAR, now)
     end = backfill_end(backfill, now) if backfill else None
@@ -168,7 +158,7 @@ def alpaca_source(
         name="alpaca_daily_bars", write_disposition=MERGE, primary_key=("symbol", "bar_date"), columns=COLUMNS
     )
     def daily_bars():
-        if not (settings.alpaca_api_key_id and settings.alpaca_api_secret_key):
+        if not configured(settings):
             skip_unconfigured(settings, report, symbols)
             return
         state = dlt.current.resource_state()
@@ -213,16 +203,6 @@ def alpaca_source(
     return daily_bars
 
 
-def page_payload(response) -> object:
-    """The decoded body of a 200, or the error the answer means (helpers.answer_error)."""
-    if response.status_code != 200:
-        raise answer_error(response.status_code, response.content)
-    try:
-        return dlt_json.loadb(response.content)
-    except ValueError:
-        raise PayloadError(PROVIDER, None, f"invalid or truncated JSON ({len(response.content)} bytes)") from None
-
-
 def symbol_batches(starts: dict[str, dt.date]) -> dict[str, list[str]]:
     """Requests of up to SYMBOLS_PER_REQUEST symbols in order of their start day (so symbols
     sharing a day share requests, and a request re-fetches little its symbols do not need: each
@@ -250,29 +230,6 @@ def backfill_end(backfill: Backfill, now: dt.datetime) -> str:
     last_bar = dt.datetime.combine(backfill.end, dt.time(), NEW_YORK).astimezone(dt.UTC)
     end = min(last_bar, now.astimezone(dt.UTC) - dt.timedelta(minutes=SIP_DELAY_MINUTES))
     return end.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def skip_unconfigured(settings: Settings, report: ProviderReport, symbols: list[str]) -> None:
-    """No keys: Alpaca is optional, so a note per symbol and no call. One key of the pair alone
-    is a mistake: a configuration error naming the missing one."""
-    if settings.alpaca_api_key_id or settings.alpaca_api_secret_key:
-        missing = SECRET_SETTING if settings.alpaca_api_key_id else KEY_ID_SETTING
-        report.block(ConfigurationError(PROVIDER, None, f"{missing} is not set (Alpaca needs both keys)"), symbols)
-        return
-    for symbol in symbols:
-        report.note(symbol, NO_KEYS)
-
-
-def base_url(settings: Settings) -> str:
-    return settings.alpaca_base_url or BASE_URL
-
-
-def secret_values(settings: Settings) -> list[str | None]:
-    return [settings.alpaca_api_key_id, settings.alpaca_api_secret_key]
-
-
-def run_budget(settings: Settings, now: dt.datetime) -> RateBudget:
-    return provider_budget(PROVIDER, settings, now, plan_limits(settings.alpaca_plan), base_url(settings))
 
 
 def alpaca_symbols(assets: list[Asset]) -> list[str]:

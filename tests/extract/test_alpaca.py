@@ -15,7 +15,8 @@ import pytest
 import requests
 
 import extract.alpaca as alpaca_source
-from extract.alpaca import NO_KEYS, backfill_end, symbol_batches
+from extract.alpaca import backfill_end, symbol_batches
+from extract.alpaca.client import NO_KEYS
 from extract.alpaca.helpers import answer_error, answer_text, bar_date, bar_rows, reset_delay
 from extract.backfill import Backfill
 from extract.calendars import last_closed_session, sessions
