@@ -20,9 +20,9 @@ assets as (
 
 ),
 
-market_chart as (
+crypto_prints as (
 
-    select * from {{ ref('stg_coingecko__market_chart') }}
+    select * from {{ ref('int_crypto_prints_hourly') }}
 
 ),
 
@@ -35,14 +35,11 @@ ohlc_hourly as (
 prints as (
 
     select
-        assets.asset_id,
-        cast(floor(market_chart.point_ms / 3600000.0) as bigint) as hour_index,
-        market_chart.load_id
+        asset_id,
+        hour_index,
+        load_id
 
-    from market_chart
-    inner join assets
-        on market_chart.coingecko_id = assets.coingecko_id
-    where assets.asset_type = 'crypto'
+    from crypto_prints
 
     union all
 

@@ -2,15 +2,15 @@
     One bar per crypto asset and complete UTC hour, kept incrementally: each run recomputes the
     hours int_hourly_bar_changes lists (the pre-hook deletes them first) and appends them.
 
-    From CoinGecko's prints (about one an hour, never on the hour), an honest approximate bar
-    (source `coingecko_hourly`): open is the last print before the hour, close the hour's last
-    print, high and low the extremes of the hour's prints and the open. An hour without a print
-    repeats the last price (n_points = 0) so every asset has every hour of its span. A true
-    hourly candle (paid plans' /ohlc/range?interval=hourly) replaces the approximation (source
-    `coingecko`). An hour is complete once a later hour has a print, or when its candle closed.
-    volume_24h is CoinGecko's rolling 24 h USD volume at the hour's last print: CoinGecko gives
-    no per-hour volume, so volume stays NULL. Hours are counted since 1970-01-01 00:00 UTC
-    (hour_index); rn counts them from the asset's first hour.
+    From CoinGecko's prints (int_crypto_prints_hourly: about one an hour, never on the hour),
+    an honest approximate bar (source `coingecko_hourly`): open is the last print before the
+    hour, close the hour's last print, high and low the extremes of the hour's prints and the
+    open. An hour without a print repeats the last price (n_points = 0) so every asset has
+    every hour of its span. A true hourly candle (paid plans' /ohlc/range?interval=hourly)
+    replaces the approximation (source `coingecko`). An hour is complete once a later hour has
+    a print, or when its candle closed. volume_24h is CoinGecko's rolling 24 h USD volume at
+    the hour's last print: CoinGecko gives no per-hour volume, so volume stays NULL. Hours are
+    counted since 1970-01-01 00:00 UTC (hour_index); rn counts them from the asset's first hour.
 #}
 {{
     config(
@@ -28,9 +28,9 @@ assets as (
 
 ),
 
-market_chart as (
+crypto_prints as (
 
-    select * from {{ ref('stg_coingecko__market_chart') }}
+    select * from {{ ref('int_crypto_prints_hourly') }}
 
 ),
 
@@ -49,21 +49,17 @@ changes as (
 prints as (
 
     select
-        assets.asset_id,
-        cast(floor(market_chart.point_ms / 3600000.0) as bigint) as hour_index,
-        market_chart.point_ms,
-        market_chart.price,
-        market_chart.total_volume_24h_usd,
-        market_chart.load_id
+        crypto_prints.asset_id,
+        crypto_prints.hour_index,
+        crypto_prints.point_ms,
+        crypto_prints.price,
+        crypto_prints.total_volume_24h_usd,
+        crypto_prints.load_id
 
-    from market_chart
-    inner join assets
-        on market_chart.coingecko_id = assets.coingecko_id
+    from crypto_prints
     inner join changes
-        on assets.asset_id = changes.asset_id
-    where
-        assets.asset_type = 'crypto'
-        and market_chart.point_ms >= changes.context_from * 3600000
+        on crypto_prints.asset_id = changes.asset_id
+    where crypto_prints.point_ms >= changes.context_from * 3600000
 
 ),
 
