@@ -3,7 +3,8 @@
     open of the window's first hour, close of its last, extremes of high and low. Only complete
     windows (all four hours). `source` is `coingecko_hourly` when any hour is approximate.
     Incremental like int_hourly_bars: each changed asset's windows from the one holding its
-    first recomputed hour are deleted (pre-hook) and rebuilt from the stored hourly bars.
+    first recomputed hour are deleted (pre-hook) and rebuilt from the stored hourly bars
+    (hourly_bars_recomputed, which numbers and stamps them).
 #}
 {{
     config(
@@ -29,14 +30,7 @@ changes as (
 
 recomputed_hours as (
 
-    select
-        hourly_bars.*,
-        changes.first_hour
-
-    from hourly_bars
-    inner join changes
-        on hourly_bars.asset_id = changes.asset_id
-    where hourly_bars.hour_index >= floor(changes.changed_from / 4.0) * 4
+    {{ hourly_bars_recomputed('hourly_bars', 'changes', 4, 'window_index') }}
 
 ),
 
@@ -44,12 +38,8 @@ windowed as (
 
     select
         *,
-        cast(floor(hour_index / 4.0) as bigint) as window_index,
-        row_number() over (partition by asset_id, cast(floor(hour_index / 4.0) as bigint) order by hour_index)
-            as rank_first,
-        row_number() over (
-            partition by asset_id, cast(floor(hour_index / 4.0) as bigint) order by hour_index desc
-        ) as rank_last
+        row_number() over (partition by asset_id, window_index order by hour_index) as rank_first,
+        row_number() over (partition by asset_id, window_index order by hour_index desc) as rank_last
 
     from recomputed_hours
 
@@ -60,7 +50,8 @@ aggregated as (
     select
         asset_id,
         window_index,
-        max(first_hour) as first_hour,
+        rn,
+        computed_at,
         max(case when rank_first = 1 then open end) as open,
         max(high) as high,
         min(low) as low,
@@ -72,7 +63,7 @@ aggregated as (
         max(load_id) as load_id
 
     from windowed
-    group by asset_id, window_index
+    group by asset_id, window_index, rn, computed_at
 
 ),
 
@@ -90,8 +81,8 @@ final as (
         cast(n_points as integer) as n_points,
         load_id,
         window_index,
-        window_index - cast(floor(first_hour / 4.0) as bigint) as rn,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as computed_at
+        rn,
+        computed_at
 
     from aggregated
     where n_hours = 4

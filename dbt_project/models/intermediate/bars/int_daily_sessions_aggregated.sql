@@ -5,7 +5,8 @@
     return) and its high-low range as a share of the day's. NULL when the day lacks an hour,
     the session's opening price is unknown, or the day's range is zero.
     Incremental like int_hourly_bars: each changed asset's days from the one holding its first
-    recomputed hour are deleted (pre-hook) and rebuilt from the stored hourly bars.
+    recomputed hour are deleted (pre-hook) and rebuilt from the stored hourly bars
+    (hourly_bars_recomputed, which numbers and stamps them).
 #}
 {{
     config(
@@ -31,14 +32,7 @@ changes as (
 
 recomputed_hours as (
 
-    select
-        hourly_bars.*,
-        changes.first_hour
-
-    from hourly_bars
-    inner join changes
-        on hourly_bars.asset_id = changes.asset_id
-    where hourly_bars.hour_index >= floor(changes.changed_from / 24.0) * 24
+    {{ hourly_bars_recomputed('hourly_bars', 'changes', 24, 'day_index') }}
 
 ),
 
@@ -46,12 +40,8 @@ days as (
 
     select
         *,
-        cast(floor(hour_index / 24.0) as bigint) as day_index,
-        row_number() over (partition by asset_id, session, cast(floor(hour_index / 24.0) as bigint) order by hour_index)
-            as rank_first,
-        row_number() over (
-            partition by asset_id, session, cast(floor(hour_index / 24.0) as bigint) order by hour_index desc
-        ) as rank_last
+        row_number() over (partition by asset_id, session, day_index order by hour_index) as rank_first,
+        row_number() over (partition by asset_id, session, day_index order by hour_index desc) as rank_last
 
     from recomputed_hours
 
@@ -63,7 +53,8 @@ sessions as (
         asset_id,
         day_index,
         session,
-        max(first_hour) as first_hour,
+        rn,
+        computed_at,
         max(case when rank_first = 1 then open end) as session_open,
         max(case when rank_last = 1 then close end) as session_close,
         max(high) as session_high,
@@ -71,7 +62,7 @@ sessions as (
         count(*) as n_hours
 
     from days
-    group by asset_id, day_index, session
+    group by asset_id, day_index, session, rn, computed_at
 
 ),
 
@@ -80,7 +71,8 @@ per_day as (
     select
         asset_id,
         day_index,
-        max(first_hour) as first_hour,
+        rn,
+        computed_at,
         sum(n_hours) as n_hours,
         max(session_high) as day_high,
         min(session_low) as day_low,
@@ -95,7 +87,7 @@ per_day as (
         max(case when session = 'US' then session_high - session_low end) as us_range
 
     from sessions
-    group by asset_id, day_index
+    group by asset_id, day_index, rn, computed_at
 
 ),
 
@@ -111,8 +103,8 @@ final as (
         cast(us_return as double precision) as us_return,
         cast(us_range / nullif(day_high - day_low, 0) as double precision) as us_range_share,
         day_index,
-        day_index - cast(floor(first_hour / 24.0) as bigint) as rn,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as computed_at
+        rn,
+        computed_at
 
     from per_day
     where n_hours = 24
