@@ -1,7 +1,8 @@
 """The publication gate holds back only what failed: each error gate, fed one bad asset through
 the raw tables, quarantines exactly that asset (its published rows stay as they were) while every
 other asset publishes; a warn-level failure still publishes; the next clean run publishes the
-held-back assets; a failure naming no asset blocks the whole publish. DuckDB and Postgres."""
+held-back assets; an hour lost from a coin's stored hourly bars holds back that coin alone; a
+failure naming no asset blocks the whole publish. DuckDB and Postgres."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tests.flows.targets import TARGETS, use_warehouse
 
 pytestmark = pytest.mark.slow
 RAW_TABLES = ("alpha_vantage_daily", "coingecko_market_chart")
+HOUR_MS = 3_600_000
 # One bad asset per error gate, and the tests expected to name it.
 INJECTED = {
     "AAPL": "daily_bars_ohlc_in_order",
@@ -102,10 +104,11 @@ def _times(settings: Settings, column: str, factor: float) -> str:
     return f"cast(cast({column} as double precision) * {factor} as {text})"
 
 
-def _published(settings: Settings, table: str = "daily_bars") -> dict[str, list[tuple]]:
+def _published(settings: Settings, table: str = "daily_bars", order: str = "date") -> dict[str, list[tuple]]:
     rows = query(
         settings,
-        f"select a.symbol, t.* from {table} as t join assets as a on t.asset_id = a.asset_id order by a.symbol, t.date",
+        f"select a.symbol, t.* from {table} as t join assets as a on t.asset_id = a.asset_id"
+        f" order by a.symbol, t.{order}",
     )
     by_symbol: dict[str, list[tuple]] = {}
     for symbol, *values in rows:
@@ -157,6 +160,60 @@ def test_each_gate_quarantines_exactly_its_asset_and_the_next_clean_run_publishe
     audited = {s: rows for s, rows in _published(settings, "audit.daily_bars").items()}
     assert final == audited, "the next clean run publishes every asset"
     assert collect_status(settings)["quarantined"] == []
+
+
+def _revise_a_print(settings: Settings, day: dt.date) -> None:
+    """Each coin's first print from 10:00 UTC on `day` revised up 1%, the day's points under a
+    new load id: what a re-fetch of that day writes through dlt's merge after a correction."""
+    cg = "raw.coingecko_market_chart"
+    later = f"{float(query(settings, f'select max(_dlt_load_id) from {cg}')[0][0]) + 1:.7f}"
+    _execute(
+        settings,
+        f"update {cg} set price = price * 1.01 where (coin_id, ts) in (select coin_id, min(ts) from {cg}"
+        f" where point_date = '{day}' and ts % {24 * HOUR_MS} >= {10 * HOUR_MS} group by coin_id)",
+        f"update {cg} set _dlt_load_id = '{later}' where point_date = '{day}'",
+    )
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_missing_hour_quarantines_exactly_its_asset(target, live_env, monkeypatch, request):
+    """An hour of ETH's stored hourly bars lost after a build (int_hourly_bars is kept
+    incrementally: later runs recompute only the changed hours, so the gap stays), then a
+    revised day for every coin: assert_no_missing_hours names ETH alone, the gate holds ETH
+    back (its published hourly and daily bars stay as they were, the lost hour included) and
+    every other coin publishes its revision."""
+    use_warehouse(target, monkeypatch, request)
+    assert daily(providers=["coingecko"]).ok
+    settings = Settings.from_env()
+    marts = {"hourly_bars": "hour_start", "daily_bars": "date"}
+    before = {table: _published(settings, table, order) for table, order in marts.items()}
+    eth = query(settings, "select asset_id from assets where symbol = 'ETH'")[0][0]
+    today = dt.datetime.now(dt.UTC).date()
+    lost = dt.datetime.combine(today - dt.timedelta(days=12), dt.time(12))
+    assert lost in [bar[1].replace(tzinfo=None) for bar in before["hourly_bars"]["ETH"]], "published"
+    _execute(settings, f"delete from intermediate.int_hourly_bars where asset_id = {eth} and hour_start = '{lost}'")
+    _revise_a_print(settings, today - dt.timedelta(days=8))
+
+    with pytest.raises(RunFailedError) as failed:
+        daily(providers=[])
+    verdict = json.loads(query(settings, "select quarantined from ops.run_log order by finished_at desc limit 1")[0][0])
+    assert set(verdict) == {"ETH"}, "only the asset with the missing hour is held back"
+    assert set(verdict["ETH"]["tests"]) == {"assert_no_missing_hours"}, verdict["ETH"]["tests"]
+    (gap,) = verdict["ETH"]["tests"]["assert_no_missing_hours"]["sample"]
+    hour = dt.timedelta(hours=1)
+    assert f"last_hour_before={lost - hour}" in gap and f"first_hour_after={lost + hour}" in gap, gap
+    assert f"gate: ETH (asset {eth}) held back" in str(failed.value)
+    after = {table: _published(settings, table, order) for table, order in marts.items()}
+    built = {table: _published(settings, f"audit.{table}", order) for table, order in marts.items()}
+    for table in marts:
+        assert after[table]["ETH"] == before[table]["ETH"], f"{table} ETH: published rows kept as they were"
+        assert built[table]["ETH"] != before[table]["ETH"], f"{table} ETH: the build revised it (held back)"
+        others = set(before[table]) - {"ETH"}
+        assert others and others == set(after[table]) - {"ETH"}
+        for symbol in others:
+            assert after[table][symbol] != before[table][symbol], f"{table} {symbol}: its revision published"
+            assert after[table][symbol] == built[table][symbol], f"{table} {symbol}: published as built"
+    assert [row["symbol"] for row in collect_status(settings)["quarantined"]] == ["ETH"]
 
 
 def test_a_failure_naming_no_asset_blocks_the_whole_publish(live_env):
