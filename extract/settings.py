@@ -126,6 +126,12 @@ class Settings:
     postgres: PostgresSettings = field(default_factory=PostgresSettings.from_env)
     # The dbt project (its seeds hold the universe): the repository's, or a copy of it.
     dbt_project_dir: Path = DBT_PROJECT_DIR
+    # The Parquet lake of intraday bars; None: `lake` beside the DuckDB file.
+    lake_root: Path | None = None
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.lake_root or self.duckdb_path.parent / "lake"
 
     @property
     def assets_csv(self) -> Path:
@@ -181,6 +187,7 @@ class Settings:
             raise ValueError(f"ALPACA_PLAN must be one of {', '.join(ALPACA_PLANS)}, got {alpaca_plan!r}")
         duckdb_path = Path(_lookup("DUCKDB_PATH", "destination.duckdb.path", "data/warehouse.duckdb"))
         pipelines_dir = _lookup("DLT_DATA_DIR", "runtime.pipelines_dir")
+        lake = _lookup("MARKET_ELT_LAKE_DIR", "runtime.lake_dir")
         return cls(
             duckdb_path=duckdb_path.expanduser().resolve(),
             dbt_target=_lookup("DBT_TARGET", "runtime.dbt_target", "dev"),
@@ -208,6 +215,7 @@ class Settings:
             .resolve(),
             budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
+            lake_root=Path(lake).expanduser().resolve() if lake else None,
         )
 
 

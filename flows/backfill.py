@@ -12,7 +12,9 @@ from flows.runtime.offline import provider_settings
 from flows.runtime.summary import RunSummary
 from flows.runtime.warehouse_lock import warehouse_lock
 from flows.tasks import backfill as backfill_task
-from flows.tasks import collect, finish, run_transform
+from flows.tasks import collect, finish, lake_backfill, run_transform
+
+DAILY = "1Day"
 
 
 @flow(name="market-elt-backfill", log_prints=True)
@@ -25,17 +27,26 @@ def backfill(
     offline: bool = False,
     transform: bool = True,
     offline_plans: dict[str, str] | None = None,
+    timeframe: str = DAILY,
 ) -> RunSummary:
     """Backfill [start, end] for `assets` (default: every active asset of the provider).
-    Rerunning the same range after a crash or Ctrl-C skips the assets already finished."""
+    Rerunning the same range after a crash or Ctrl-C skips the assets already finished.
+    An intraday `timeframe` (Alpaca's `1Min`, `1Hour`) goes to the Parquet lake instead of the
+    warehouse (extract/alpaca/intraday.py); dbt then rebuilds the models reading it."""
     summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     window = Backfill(start, end)
+    if timeframe != DAILY and provider != "alpaca":
+        raise ValueError(f"backfill --timeframe {timeframe}: only alpaca serves intraday bars to the lake")
     with (
         provider_settings(Settings.from_env(), offline, offline_plans) as settings,
         warehouse_lock(settings, f"flow run {runtime.flow_run.name} (backfill)", settings.lock_timeout, print),
     ):
-        state = backfill_task(provider, settings, window, assets, limit, return_state=True)
+        if timeframe == DAILY:
+            state = backfill_task(provider, settings, window, assets, limit, return_state=True)
+        else:
+            state = lake_backfill(settings, timeframe, window, assets, limit, return_state=True)
         collect(summary, provider, state)
         if transform:
-            run_transform(settings, summary, [provider])
+            # An intraday backfill loads no daily bars: their coverage is not its to report.
+            run_transform(settings, summary, [provider] if timeframe == DAILY else [])
         return finish(settings, summary, "backfill", started)

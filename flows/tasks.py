@@ -8,6 +8,9 @@ import json
 from prefect import get_run_logger, runtime, task
 from prefect.cache_policies import NO_CACHE
 
+from extract.alpaca import alpaca_symbols
+from extract.alpaca.intraday import backfill_lake
+from extract.assets import load_assets
 from extract.backfill import Backfill
 from extract.pipeline import backfill_provider, extract_provider
 from extract.registry import PROVIDERS
@@ -40,6 +43,17 @@ def backfill(
     report = backfill_provider(provider, settings, window, assets=assets, limit=limit)
     get_run_logger().info(report.summary_line())
     return report
+
+
+@task(task_run_name="lake-backfill-{timeframe}", cache_policy=NO_CACHE)
+def lake_backfill(
+    settings: Settings, timeframe: str, window: Backfill, symbols: list[str] | None, limit: int | None
+) -> ProviderReport:
+    """Alpaca's intraday bars into the Parquet lake; resumable like the daily backfill."""
+    wanted = symbols or alpaca_symbols(load_assets(settings.assets_csv))
+    result = backfill_lake(wanted[:limit] if limit else wanted, settings, timeframe, window)
+    get_run_logger().info(f"{result.report.summary_line()} ({result.bars_per_second:,.0f} bars/s)")
+    return result.report
 
 
 @task(task_run_name="dbt-{label}", cache_policy=NO_CACHE)

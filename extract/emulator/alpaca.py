@@ -25,9 +25,12 @@ import time
 from collections import deque
 from zoneinfo import ZoneInfo
 
+from dlt.common.json import json as dlt_json
+
 from extract.alpaca.settings import BARS_PATH, FEEDS, PAGE_LIMIT, PLANS
 from extract.calendars import last_closed_session
 from extract.emulator.answer import Answer
+from extract.emulator.equity_minutes import hour_bars, minute_bars
 from extract.emulator.market import EquitySession
 
 PROVIDER = "alpaca"
@@ -37,6 +40,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 US_EXCHANGES = ("XNYS", "XNAS")
 ALL_FEEDS = (*FEEDS, "otc", "boats")  # OpenAPI
 DAILY_TIMEFRAMES = ("1Day", "1D")
+INTRADAY_TIMEFRAMES = {"1Min": minute_bars, "1T": minute_bars, "1Hour": hour_bars, "1H": hour_bars}
 # Valid timeframes the emulator does not serve (OpenAPI patterns).
 OTHER_TIMEFRAMES = re.compile(
     r"([1-9]|[1-5][0-9])(Min|T)|([1-9]|1[0-9]|2[0-3])(Hour|H)|1(Week|W)|(1|2|3|4|6|12)(Month|M)"
@@ -65,7 +69,8 @@ INVALID_LIMIT = {"message": f"Invalid format for parameter limit: must be betwee
 INVALID_FEED = {"message": "invalid feed"}
 INVALID_PAGE_TOKEN = {"message": "invalid page token"}
 # The emulator's own limits (not Alpaca's answers).
-ONLY_DAILY = {"message": "the emulator serves timeframe=1Day only"}
+ONLY_SERVED = {"message": "the emulator serves timeframe=1Day, 1Hour and 1Min only"}
+ONLY_ASCENDING = {"message": "the emulator serves intraday bars in sort=asc only"}
 ONLY_RAW = {"message": "the emulator serves adjustment=raw only"}
 
 _lock = threading.Lock()
@@ -214,8 +219,8 @@ def _bars(emulator, query: dict, plan: str, now: dt.datetime) -> dict:
     timeframe = query.get("timeframe")
     if not timeframe:
         raise _BadRequestError(TIMEFRAME_REQUIRED)
-    if timeframe not in DAILY_TIMEFRAMES:
-        raise _BadRequestError(ONLY_DAILY if OTHER_TIMEFRAMES.fullmatch(timeframe) else INVALID_TIMEFRAME)
+    if timeframe not in DAILY_TIMEFRAMES and timeframe not in INTRADAY_TIMEFRAMES:
+        raise _BadRequestError(ONLY_SERVED if OTHER_TIMEFRAMES.fullmatch(timeframe) else INVALID_TIMEFRAME)
     feed = query.get("feed", "sip")
     if feed not in ALL_FEEDS:
         raise _BadRequestError(INVALID_FEED)
@@ -236,6 +241,10 @@ def _bars(emulator, query: dict, plan: str, now: dt.datetime) -> dict:
         raise _BadRequestError(SIP_NOT_PERMITTED)
     last = last_closed_session("XNYS", now)
     descending = query.get("sort", "asc") == "desc"
+    if timeframe in INTRADAY_TIMEFRAMES:
+        if descending:
+            raise _BadRequestError(ONLY_ASCENDING)
+        return _intraday_page(emulator, symbols, INTRADAY_TIMEFRAMES[timeframe], start, end, last, limit, query)
     items = []
     for symbol in sorted(dict.fromkeys(symbols)):
         served = _series(emulator, symbol, start, end, last)
@@ -254,6 +263,46 @@ def _bars(emulator, query: dict, plan: str, now: dt.datetime) -> dict:
     more = first + limit < len(items)
     token = page_token(page[-1][0], new_york_midnight(page[-1][1].date)) if more and page else None
     return {"bars": bars, "next_page_token": token}
+
+
+def _intraday_page(emulator, symbols, bars_of, start, end, last, limit, query) -> bytes:
+    """A page of intraday bars, generated lazily from the page token's bar on (a year of minute
+    bars for a hundred symbols is ~13M bars: never all in memory), encoded here (orjson, through
+    dlt) since pages are large."""
+    after = _read_token(query["page_token"]) if query.get("page_token") else None
+    bars: dict[str, list[dict]] = {}
+    taken, more, previous = 0, False, None
+    for symbol in sorted(dict.fromkeys(symbols)):
+        if after and symbol < after[0]:
+            continue
+        profile = emulator.market.equities.get(symbol)
+        if profile is None or profile.exchange not in US_EXCHANGES:
+            continue
+        first_day, last_day = start.astimezone(NEW_YORK).date(), min(last, end.astimezone(NEW_YORK).date())
+        if after and symbol == after[0]:
+            first_day = max(first_day, after[1].astimezone(NEW_YORK).date())
+        sessions = emulator.market.equity(symbol)
+        begin = bisect.bisect_left(sessions, first_day, key=lambda s: s.date)
+        stop = bisect.bisect_right(sessions, last_day, key=lambda s: s.date)
+        low, high = stamp(start), stamp(end)
+        floor = stamp(after[1]) if after and symbol == after[0] else None
+        for session in sessions[begin:stop]:
+            for bar in bars_of(symbol, session):
+                if not low <= bar["t"] <= high or (floor and bar["t"] <= floor):
+                    continue
+                if taken == limit:
+                    more = True
+                    break
+                bars.setdefault(symbol, []).append(bar)
+                taken, previous = taken + 1, (symbol, bar["t"])
+            if more:
+                break
+        if more:
+            break
+    if after and not bars and not more and after[0] not in symbols:
+        raise _BadRequestError(INVALID_PAGE_TOKEN)
+    token = page_token(previous[0], dt.datetime.fromisoformat(previous[1])) if more and previous else None
+    return dlt_json.dumpb({"bars": bars, "next_page_token": token})
 
 
 def rate_limited(emulator, _window: str, _query: dict) -> Answer:

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD (default: today)")
     backfill.add_argument("--assets", nargs="+", metavar="ID", help="provider ids (coingecko ids or symbols)")
     backfill.add_argument("--limit", type=int, help="take on at most N unfinished assets in this invocation")
+    backfill.add_argument(
+        "--timeframe",
+        choices=("1Day", "1Hour", "1Min"),
+        default="1Day",
+        help="alpaca only: 1Hour or 1Min bars go to the Parquet lake (MARKET_ELT_LAKE_DIR); default 1Day",
+    )
     backfill.add_argument("--offline", action="store_true", help="serve the provider from the bundled emulator")
     _add_plan_options(backfill)
     backfill.add_argument("--no-transform", action="store_true", help="skip dbt after loading")
@@ -140,7 +146,7 @@ def _run_flow(args: argparse.Namespace) -> int:
             end = args.end or dt.datetime.now(dt.UTC).date()
             summary = backfill(
                 args.provider, args.start, end, args.assets, args.limit, args.offline, not args.no_transform,
-                offline_plans=_plans(args),
+                offline_plans=_plans(args), timeframe=args.timeframe,
             )  # fmt: skip
         else:
             summary = daily(

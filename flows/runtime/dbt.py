@@ -70,7 +70,11 @@ def dbt_args(command: list[str], settings: Settings) -> list[str]:
 def _profile_environment(settings: Settings) -> Iterator[None]:
     """profiles.yml's variables for this call only: a run's warehouse must not leak into the
     process (a later run in the same process may use another one)."""
-    wanted = {"DUCKDB_PATH": str(settings.duckdb_path), "DBT_TARGET": settings.dbt_target}
+    wanted = {
+        "DUCKDB_PATH": str(settings.duckdb_path),
+        "DBT_TARGET": settings.dbt_target,
+        "MARKET_ELT_LAKE_DIR": str(settings.lake_dir),
+    }
     if settings.destination == "postgres":
         wanted |= settings.postgres.environ()
     previous = {name: os.environ.get(name) for name in wanted}

@@ -1,0 +1,3 @@
+{# 5-minute bars from the lake's minute bars (macros/bars/minute_windows.sql). #}
+
+{{ minute_windows(5) }}

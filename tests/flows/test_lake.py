@@ -1,0 +1,84 @@
+"""Alpaca's minute bars into the Parquet lake and the models reading it, offline on DuckDB: a
+`backfill --timeframe 1Min` after a daily run writes one partition per symbol and New York month,
+readable with DuckDB's hive partitioning; the regular-session bars the models build from the
+minutes reconcile with Alpaca's daily bars (the emulator's minutes are built to: docs in
+extract/emulator/equity_minutes.py); a rerun of the same range writes no duplicate; a disagreeing
+daily close is warned about by asset and day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from extract.assets import load_assets
+from extract.calendars import sessions
+from extract.settings import Settings
+from flows.backfill import backfill
+from flows.daily import daily
+from flows.runtime.warehouse import query
+from tests.flows.test_gate import _execute
+
+pytestmark = pytest.mark.slow
+DAYS = 12
+
+
+def _lake_rows(settings: Settings) -> list[tuple]:
+    glob = f"{settings.lake_dir}/equities_1min/*/*/*/*.parquet"
+    return duckdb.sql(
+        f"select symbol, year, month, count(*), count(distinct t) from read_parquet('{glob}', hive_partitioning = true)"
+        " group by all order by all"
+    ).fetchall()
+
+
+def test_minute_backfill_writes_the_lake_and_session_bars_reconcile_with_daily(tmp_path, monkeypatch, prefect_harness):
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(DAYS + 5))
+    assert daily(offline=True).ok
+    settings = Settings.from_env()
+    assert settings.lake_dir == tmp_path / "lake", "the default lake sits beside the DuckDB file"
+    today = dt.datetime.now(dt.UTC).date()
+    start = today - dt.timedelta(days=DAYS)
+    summary = backfill("alpaca", start, today, offline=True, timeframe="1Min")
+    assert summary.ok, summary.text()
+
+    symbols = {a.alpaca_symbol for a in load_assets() if a.is_active and a.alpaca_symbol}
+    lake = _lake_rows(settings)
+    assert {row[0] for row in lake} == symbols
+    assert all(count == distinct for *_, count, distinct in lake), "one bar per symbol and minute"
+    months = {(d.year, d.month) for d in sessions("XNYS", start, today - dt.timedelta(days=1))}
+    assert {(row[1], row[2]) for row in lake} == months
+
+    closed = [d for d in sessions("XNYS", start, today) if d < today]
+    reconciled = query(
+        settings,
+        "select alpaca_symbol, count(*), sum(case when within_tolerance then 1 else 0 end),"
+        " min(volume_ratio), max(volume_ratio), min(n_minutes) from equity_session_bars group by 1",
+    )
+    assert {row[0] for row in reconciled} == symbols
+    for symbol, days, agreeing, low_ratio, high_ratio, fewest in reconciled:
+        assert days >= len(closed) - 1 and agreeing == days, (symbol, days, agreeing)
+        # Pre-market and after-hours trade ~10% of the emulator's day; a session has 210 (early
+        # close) or 390 regular minutes.
+        assert 0.85 < low_ratio <= high_ratio < 0.95 and fewest in (210, 390), (symbol, low_ratio, fewest)
+    windows = dict(query(settings, "select session, count(*) from equity_bars_1h group by 1"))
+    assert set(windows) == {"regular", "mixed", "extended"}, "the 09:00 and close hours mix sessions"
+    five = query(settings, "select sum(volume) from equity_bars_5m")[0][0]
+    assert five == query(settings, "select sum(volume) from equity_bars_1h")[0][0], "windows keep every share"
+
+    assert backfill("alpaca", start, today, offline=True, timeframe="1Min").ok
+    assert _lake_rows(settings) == lake, "a rerun of the finished job changes nothing"
+    for journal in (settings.lake_dir / "_backfills").rglob("*.json"):
+        journal.unlink()
+    assert backfill("alpaca", start + dt.timedelta(days=3), today, offline=True, timeframe="1Min").ok
+    assert _lake_rows(settings) == lake, "an overlapping range replaces its minutes, duplicating none"
+
+    day = query(settings, "select max(bar_date) from raw.alpaca_daily_bars where symbol = 'MSFT'")[0][0]
+    _execute(
+        settings, f"update raw.alpaca_daily_bars set close = close * 1.02 where symbol = 'MSFT' and bar_date = '{day}'"
+    )
+    summary = daily(offline=True, providers=[])
+    warned = [line for line in summary.warnings if "equity_session_bars_close_agrees_with_daily" in line]
+    assert len(warned) == 1 and "MSFT" in warned[0] and str(day) in warned[0], summary.warnings
