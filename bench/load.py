@@ -5,6 +5,7 @@ against DuckDB's own `read_json` of the same payloads (the limit).
     .venv/bin/python bench/load.py                         # 2,000 assets x 3,650 days (7.3M bars)
     .venv/bin/python bench/load.py --assets 250 1000 2000  # scaling
     .venv/bin/python bench/load.py --postgres --assets 250 # the same on a throwaway Postgres
+    .venv/bin/python bench/load.py --minute-backfill       # Alpaca 1Min, 100 symbols x 1 year into the lake
 
 The emulator serves pre-generated `outputsize=full` payloads (one file per symbol, generated
 once into $BENCH_WORKDIR, default /tmp/market-elt-bench) from its own process, without rate
@@ -31,6 +32,52 @@ import common
 from extract.alpha_vantage.settings import ADJUSTED_FIELDS as AV_FIELDS
 
 # ---------------------------------------------------------------- measured steps (child processes)
+
+
+def minute_backfill(n: int, urls: dict, workdir: str, now_iso: str, days: int) -> dict:
+    """The product's streamed minute backfill (extract.alpaca.intraday) of `n` symbols over
+    `days` calendar days into a fresh lake, without a call budget (the emulator's own process
+    generates and encodes the minutes)."""
+    from extract.alpaca.intraday import backfill_lake
+    from extract.backfill import Backfill
+
+    now = dt.datetime.fromisoformat(now_iso)
+    settings = common.settings_for(
+        urls, Path(workdir) / "warehouse.duckdb", alpaca_base_url=urls["alpaca"],
+        alpaca_api_key_id="plus-key-id", alpaca_api_secret_key="plus-secret", alpaca_plan="plus",
+    )  # fmt: skip
+    window = Backfill(now.date() - dt.timedelta(days=days), now.date() - dt.timedelta(days=1))
+    result = backfill_lake(_symbols(n), settings, "1Min", window, now=now)
+    if result.report.failures:
+        raise RuntimeError(f"minute backfill failed: {result.report.failures}")
+    return {"rows": result.bars, "calls": result.report.calls, "bars_per_s": round(result.bars_per_second)}
+
+
+def run_minute_backfill(args) -> None:
+    n = args.assets[0] if args.assets else 100
+    now = common.bench_now()
+    runs = []
+    for repeat in range(args.repeat or 1):
+        workdir = common.fresh_dir(f"minute-backfill-{n}")
+        emulator = common.EmulatorProcess(None, n, 400, now)
+        with emulator as urls:
+            result = common.measure(minute_backfill, n, urls, str(workdir), now.isoformat(), 365)
+        runs.append(result)
+        print(
+            f"  minute backfill n={n} run {repeat + 1}: {result['seconds']:.1f} s, {result['detail']['rows']:,} bars,"
+            f" {result['detail']['rows'] / result['seconds']:,.0f} bars/s, peak RSS {result['peak_rss_mib']:.0f} MiB,"
+            f" CPU {result['cpu_seconds']:.1f} s, emulator CPU {emulator.stats['cpu_seconds']:.1f} s,"
+            f" {result['detail']['calls']} calls",
+            flush=True,
+        )
+    seconds = common.median([r["seconds"] for r in runs])
+    rows = runs[-1]["detail"]["rows"]
+    print(
+        f"median {seconds:.1f} s: {rows / seconds:,.0f} bars/s; peak RSS {max(r['peak_rss_mib'] for r in runs):.0f} MiB"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"minute_backfill": {"symbols": n, "rows": rows, "median_s": seconds,
+                                         "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}}, indent=2))  # fmt: skip
 
 
 def _symbols(n: int) -> list[str]:
@@ -209,7 +256,15 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", choices=["limit", "dlt"], help="default: both")
     parser.add_argument("--profile", type=Path, help="py-spy each dlt run into this folder (folded stacks)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--minute-backfill", action="store_true", help="Alpaca 1Min bars of --assets (default 100) symbols x 1 year"
+    )
     args = parser.parse_args()
+    if args.minute_backfill:
+        common.quiet()
+        print(f"machine: {common.machine()}")
+        run_minute_backfill(args)
+        return
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     if args.quick:

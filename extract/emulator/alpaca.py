@@ -1,4 +1,5 @@
-"""Alpaca Market Data v2 as the emulator plays it: `GET /v2/stocks/bars` (daily bars) from the
+"""Alpaca Market Data v2 as the emulator plays it: `GET /v2/stocks/bars` (daily, hour and minute
+bars; minutes and hours from extract/emulator/equity_minutes.py, generated page by page) from the
 synthetic market's US equities (an Alpaca symbol is the equity of the same symbol; listings
 elsewhere are unknown to Alpaca and left out, as symbols without data are), unadjusted, on the
 plan of the caller's key pair (EmulatorConfig.alpaca_keys): free (200 calls/min) or plus (10,000).
