@@ -95,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--hourly", action="store_true", help="one symbol's hourly candles by session (default: the last 7 days)"
     )
     chart.add_argument("--out", type=Path, help="PNG path (default data/charts/<SYMBOL>[-<SYMBOL>...][-hourly].png)")
+    universe = commands.add_parser("universe", help="edit the asset universe (seeds/assets.csv)")
+    universe_commands = universe.add_subparsers(dest="universe_command", required=True)
+    add = universe_commands.add_parser(
+        "add", help="append a constituents CSV's equities (Alpaca symbols), optionally as an index's members"
+    )
+    add.add_argument("--from-csv", required=True, type=Path, metavar="FILE", help="a CSV with a Symbol column")
+    add.add_argument("--index", metavar="NAME", help="record the file's symbols as members of this index")
+    add.add_argument(
+        "--date", type=dt.date.fromisoformat, help="the members' date added, YYYY-MM-DD (default: today, UTC)"
+    )
     commands.add_parser("docs", help="generate the dbt docs site (catalog of the configured warehouse)")
     status = commands.add_parser("status", help="runbook view: latest bars, missing sessions, last runs, freshness")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -116,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve_emulator(args.port, args.av_plan, args.cg_plan)
-    if args.command in ("export", "chart", "docs", "serve", "status"):
+    if args.command in ("export", "chart", "docs", "serve", "status", "universe"):
         return _operations(args)
     return _run_flow(args)
 
@@ -192,6 +202,11 @@ def _operations(args: argparse.Namespace) -> int:
                 print(as_json(report))
             else:
                 render(report)
+        elif args.command == "universe":
+            from flows.commands.universe import add_from_csv
+
+            today = args.date or dt.datetime.now(dt.UTC).date()
+            print("\n".join(add_from_csv(settings.assets_csv, args.from_csv, args.index, today).lines()))
         elif args.command == "docs":
             from flows.commands.docs import build_docs
 
