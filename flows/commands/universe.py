@@ -39,10 +39,9 @@ class Added:
     memberships: int = 0
 
     def lines(self) -> list[str]:
-        lines = [
-            f"added {len(self.added)} asset(s)"
-            + (f": ids {self.added[0][0]}..{self.added[-1][0]}" if self.added else "")
-        ]
+        ids = [asset_id for asset_id, _ in self.added]
+        span = "" if not ids else f": asset_id {ids[0]}" if len(ids) == 1 else f": asset_ids {ids[0]}..{ids[-1]}"
+        lines = [f"added {len(ids)} asset(s){span}"]
         if self.existing:
             named = ", ".join(f"{symbol} (asset_id {asset_id})" for asset_id, symbol in self.existing)
             lines.append(f"already in the universe, not added again: {named}")
