@@ -128,6 +128,8 @@ class Settings:
     dbt_project_dir: Path = DBT_PROJECT_DIR
     # The Parquet lake of intraday bars; None: `lake` beside the DuckDB file.
     lake_root: Path | None = None
+    # Alpaca timeframes (`1Min`, `1Hour`) the daily run extends in the lake; none by default.
+    lake_timeframes: tuple[str, ...] = ()
 
     @property
     def lake_dir(self) -> Path:
@@ -188,6 +190,16 @@ class Settings:
         duckdb_path = Path(_lookup("DUCKDB_PATH", "destination.duckdb.path", "data/warehouse.duckdb"))
         pipelines_dir = _lookup("DLT_DATA_DIR", "runtime.pipelines_dir")
         lake = _lookup("MARKET_ELT_LAKE_DIR", "runtime.lake_dir")
+        timeframes = tuple(
+            t.strip()
+            for t in _lookup("MARKET_ELT_LAKE_TIMEFRAMES", "runtime.lake_timeframes", "").split(",")
+            if t.strip()
+        )
+        unknown = [t for t in timeframes if t not in ("1Min", "1Hour")]
+        if unknown:
+            raise ValueError(
+                f"MARKET_ELT_LAKE_TIMEFRAMES: 1Min and/or 1Hour (comma-separated), got {', '.join(unknown)}"
+            )
         return cls(
             duckdb_path=duckdb_path.expanduser().resolve(),
             dbt_target=_lookup("DBT_TARGET", "runtime.dbt_target", "dev"),
@@ -216,6 +228,7 @@ class Settings:
             budgets=_configured_budgets(),
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
             lake_root=Path(lake).expanduser().resolve() if lake else None,
+            lake_timeframes=timeframes,
         )
 
 

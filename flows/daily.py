@@ -18,7 +18,7 @@ from extract.settings import Settings
 from flows.runtime.offline import provider_settings
 from flows.runtime.summary import RunSummary
 from flows.runtime.warehouse_lock import warehouse_lock
-from flows.tasks import collect, extract, finish, run_transform
+from flows.tasks import collect, extract, finish, lake_refresh, run_transform
 
 
 def closed_session_assets(provider: str, assets: list[Asset], now: dt.datetime) -> tuple[list[str], list[str]]:
@@ -69,6 +69,9 @@ def daily(
     ):
         for provider in providers:
             collect(summary, provider, extract(provider, settings, selected.get(provider), return_state=True))
+        if "alpaca" in providers:
+            for timeframe in settings.lake_timeframes:
+                collect(summary, f"alpaca {timeframe}", lake_refresh(settings, timeframe, return_state=True))
         if transform:
             run_transform(settings, summary, providers or None)
         return finish(settings, summary, "daily", started)

@@ -9,7 +9,7 @@ from prefect import get_run_logger, runtime, task
 from prefect.cache_policies import NO_CACHE
 
 from extract.alpaca import alpaca_symbols
-from extract.alpaca.intraday import backfill_lake
+from extract.alpaca.intraday import backfill_lake, refresh_lake
 from extract.assets import load_assets
 from extract.backfill import Backfill
 from extract.pipeline import backfill_provider, extract_provider
@@ -53,6 +53,14 @@ def lake_backfill(
     wanted = symbols or alpaca_symbols(load_assets(settings.assets_csv))
     result = backfill_lake(wanted[:limit] if limit else wanted, settings, timeframe, window)
     get_run_logger().info(f"{result.report.summary_line()} ({result.bars_per_second:,.0f} bars/s)")
+    return result.report
+
+
+@task(task_run_name="lake-refresh-{timeframe}", cache_policy=NO_CACHE)
+def lake_refresh(settings: Settings, timeframe: str) -> ProviderReport:
+    """The daily run's intraday bars: each Alpaca symbol's lake from its last day on."""
+    result = refresh_lake(alpaca_symbols(load_assets(settings.assets_csv)), settings, timeframe)
+    get_run_logger().info(result.report.summary_line())
     return result.report
 
 

@@ -141,14 +141,16 @@ def backfill_lake(
     backfill: Backfill,
     now: dt.datetime | None = None,
     budget: RateBudget | None = None,
+    resumable: bool = True,
+    report: ProviderReport | None = None,
 ) -> LakeResult:
     """Write `timeframe` bars of [backfill.start, backfill.end] (New York dates) for `symbols` to
-    the lake (settings.lake_dir); resumable by the job's journal. Progress with an ETA on a
-    terminal, a log line per symbol otherwise."""
+    the lake (settings.lake_dir); resumable by the job's journal (unless not `resumable`: a daily
+    refresh). Progress with an ETA on a terminal, a log line per symbol otherwise."""
     if timeframe not in TIMEFRAMES:
         raise ValueError(f"alpaca: the lake keeps timeframes {', '.join(TIMEFRAMES)}, not {timeframe!r}")
     now = now or dt.datetime.now(dt.UTC)
-    report = ProviderReport(PROVIDER)
+    report = report or ProviderReport(PROVIDER)
     result = LakeResult(report)
     wanted = list(dict.fromkeys(symbols))
     if not configured(settings):
@@ -160,7 +162,7 @@ def backfill_lake(
     client = bars_client(settings, report, budget)
     secrets = secret_values(settings)
     window = Window.of(backfill, now)
-    journal = lake.BackfillJournal(settings.lake_dir, timeframe, backfill.job_id)
+    journal = lake.BackfillJournal(settings.lake_dir, timeframe, backfill.job_id, kept=resumable)
     todo = [symbol for symbol in wanted if symbol not in journal.finished]
     report.skipped = len(wanted) - len(todo)
     batches = [sorted(todo[i : i + SYMBOLS_PER_REQUEST]) for i in range(0, len(todo), SYMBOLS_PER_REQUEST)]
@@ -255,6 +257,34 @@ def backfill_lake(
     report.record_budget(budget.usage())
     report.finished = dt.datetime.now(dt.UTC)
     return result
+
+
+def refresh_lake(symbols: list[str], settings: Settings, timeframe: str, now: dt.datetime | None = None) -> LakeResult:
+    """The daily run's part (MARKET_ELT_LAKE_TIMEFRAMES): each symbol's bars from its last day in
+    the lake minus the lag (MARKET_ELT_HISTORY_DAYS back for a symbol not in it yet) to today,
+    symbols sharing a start sharing requests, under one budget; partitions replace their range."""
+    now = now or dt.datetime.now(dt.UTC)
+    today = now.astimezone(lake.NEW_YORK).date()
+    last = lake.last_bar_days(settings.lake_dir, timeframe)
+    starts: dict[dt.date, list[str]] = {}
+    for symbol in dict.fromkeys(symbols):
+        cursor = last.get(symbol)
+        start = (
+            cursor - dt.timedelta(days=settings.lag_days - 1)
+            if cursor
+            else today - dt.timedelta(days=settings.history_days)
+        )
+        starts.setdefault(min(start, today), []).append(symbol)
+    report = ProviderReport(f"{PROVIDER} {timeframe}")
+    total = LakeResult(report)
+    budget = run_budget(settings, now) if configured(settings) else None
+    for start, group in sorted(starts.items()):
+        result = backfill_lake(group, settings, timeframe, Backfill(start, today), now, budget, False, report)
+        total.bars += result.bars
+        total.seconds += result.seconds
+    if not starts:
+        report.finished = dt.datetime.now(dt.UTC)
+    return total
 
 
 def _unfinished(batch: list[str], journal: lake.BackfillJournal, report: ProviderReport) -> list[str]:

@@ -118,16 +118,35 @@ def replace_range(
     return table.num_rows
 
 
+def last_bar_days(lake_root: Path, timeframe: str) -> dict[str, dt.date]:
+    """Each symbol's latest New York bar date in the lake (its newest partition's last bar): the
+    cursor a daily refresh starts from."""
+    days = {}
+    for symbol_dir in sorted(dataset_dir(lake_root, timeframe).glob("symbol=*")):
+        files = sorted(
+            symbol_dir.glob(f"year=*/month=*/{FILE_NAME}"),
+            key=lambda path: (int(path.parent.parent.name[5:]), int(path.parent.name[6:])),
+        )
+        if files:
+            last = pc.max(pq.read_table(files[-1], columns=["t"])["t"]).as_py()
+            days[symbol_dir.name[len("symbol=") :]] = last.astimezone(NEW_YORK).date()
+    return days
+
+
 class BackfillJournal:
     """Symbols a lake backfill (timeframe and range) has finished, so a rerun after a crash or
     Ctrl-C goes on with the rest: `<lake>/_backfills/<dataset>/<start>..<end>.json`."""
 
-    def __init__(self, lake: Path, timeframe: str, job_id: str) -> None:
+    def __init__(self, lake: Path, timeframe: str, job_id: str, kept: bool = True) -> None:
         self.path = lake / "_backfills" / DATASETS[timeframe] / f"{job_id}.json"
-        self.finished: list[str] = json.loads(self.path.read_text())["finished"] if self.path.exists() else []
+        self.kept = kept
+        self.finished: list[str] = json.loads(self.path.read_text())["finished"] if kept and self.path.exists() else []
 
     def finish(self, symbol: str) -> None:
+        """Remember `symbol` as done (on disk unless the journal is not `kept`: a daily refresh)."""
         self.finished.append(symbol)
+        if not self.kept:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"finished": self.finished}))

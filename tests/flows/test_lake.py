@@ -82,3 +82,28 @@ def test_minute_backfill_writes_the_lake_and_session_bars_reconcile_with_daily(t
     summary = daily(offline=True, providers=[])
     warned = [line for line in summary.warnings if "equity_session_bars_close_agrees_with_daily" in line]
     assert len(warned) == 1 and "MSFT" in warned[0] and str(day) in warned[0], summary.warnings
+
+
+def test_the_daily_run_extends_the_lake_from_each_symbols_last_day(tmp_path, monkeypatch, prefect_harness):
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", "10")
+    monkeypatch.setenv("MARKET_ELT_LAKE_TIMEFRAMES", "1Min")
+    first = daily(offline=True)
+    assert first.ok, first.text()
+    settings = Settings.from_env()
+    lake = _lake_rows(settings)
+    symbols = {a.alpaca_symbol for a in load_assets() if a.is_active and a.alpaca_symbol}
+    assert {row[0] for row in lake} == symbols
+    loaded = {report.provider: report for report in first.providers}
+    assert loaded["alpaca 1Min"].rows == sum(row[3] for row in lake) and loaded["alpaca 1Min"].assets_ok == len(symbols)
+    sessions_built = query(settings, "select count(distinct date) from equity_session_bars")[0][0]
+    assert sessions_built >= 5, "the run's dbt builds the lake's models"
+
+    second = daily(offline=True)
+    assert second.ok, second.text()
+    again = {report.provider: report for report in second.providers}["alpaca 1Min"]
+    # From each symbol's last day minus the lag (3 days), not the whole history again.
+    assert 0 < again.rows < loaded["alpaca 1Min"].rows / 2, (again.rows, loaded["alpaca 1Min"].rows)
+    assert _lake_rows(settings) == lake, "the re-fetched days replace themselves"
+    assert not (settings.lake_dir / "_backfills").exists(), "a daily refresh keeps no backfill journal"
