@@ -7,6 +7,7 @@ import importlib
 
 import yaml
 
+from extract.alpaca import lake
 from extract.coingecko.settings import MARKET_NUMERIC_FIELDS
 from extract.registry import PROVIDERS
 from extract.settings import DBT_PROJECT_DIR, Settings
@@ -24,7 +25,9 @@ def test_every_raw_table_of_a_provider_is_a_dbt_source_of_its_name():
     sources = _dbt_sources()
     for name, spec in PROVIDERS.items():
         assert set(spec.raw_tables) <= sources.get(name, set()), name
-    assert set(sources) == set(PROVIDERS), "no source without a provider"
+    # Besides the providers' raw schemas: the Parquet lake Alpaca's intraday backfill writes.
+    assert set(sources) == set(PROVIDERS) | {"lake"}, "no source without a provider"
+    assert sources["lake"] == set(lake.DATASETS.values()), "the lake's datasets are its tables"
 
 
 def test_the_snapshot_metrics_are_the_same_list_in_python_and_dbt():
