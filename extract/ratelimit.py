@@ -13,6 +13,10 @@ the moment it is taken until its answer (or its error) is back, and the slot's w
 then: a slot in flight counts and never expires. Any call taken a window after an earlier
 call's answer arrives at the provider at least a window after that earlier call did, however
 long either spent on the way: the provider's window cannot overflow, whatever the delays.
+
+Workers in other processes or on other machines (MARKET_ELT_TASK_RUNNER=dask) each hold a
+budget of their own: `share()` makes every call also hold a slot of a shared pool per window,
+taken before it is sent and given back a window after its answer, the same rule across them all.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from requests.adapters import HTTPAdapter
 
@@ -41,10 +46,20 @@ class _Window:
             self.recent.popleft()
 
 
+class SharedSlots(Protocol):
+    """`limit` slots shared by every budget created with the same name, in any process."""
+
+    def acquire(self) -> None:
+        """Block until a slot is free, and take it."""
+
+    def release_after(self, seconds: float) -> None:
+        """Give the slot taken back `seconds` from now, without waiting for it."""
+
+
 class RateBudget:
     """Sliding windows (`per_second`, `per_minute`) plus day and month quotas kept in `ledger`
     under `account`. `None` means unlimited. `window_seconds` shortens the "minute" for tests
-    and benchmarks.
+    and benchmarks. `share()` adds pools shared with other processes' budgets of this account.
 
     `acquire()` takes a slot before a call is sent, `release()` gives it its time once the
     answer is complete (or the call failed); `call()` does both around a block."""
@@ -70,9 +85,11 @@ class RateBudget:
         self.margin = 0.001 * window_seconds
         self._lock = threading.Condition()
         self._windows: list[_Window] = []
+        self.account = account or provider
+        self._share: Callable[[str, int], SharedSlots] | None = None
+        self._shared: list[tuple[float, SharedSlots]] = []
         self.set_limits(per_second=per_second, per_minute=per_minute, per_day=per_day, per_month=per_month)
         self.ledger = ledger or MemoryLedger()
-        self.account = account or provider
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
         self.in_flight = 0
         self.used = 0
@@ -88,7 +105,8 @@ class RateBudget:
         per_month: int | None = None,
         window_seconds: float | None = None,
     ) -> None:
-        """New limits (a plan learned mid-run); calls already in the windows keep counting."""
+        """New limits (a plan learned mid-run); calls already in the windows keep counting
+        (in this process: the shared pools of the new limits start empty)."""
         with self._lock:
             if window_seconds is not None:
                 self.window, self.margin = window_seconds, 0.001 * window_seconds
@@ -100,6 +118,23 @@ class RateBudget:
                     window = _Window(limit, seconds)
                     window.recent = old.get(seconds, window.recent)
                     self._windows.append(window)
+            self._shared = self._shared_pools()
+
+    def share(self, slots: Callable[[str, int], SharedSlots]) -> None:
+        """Hold every call also in a pool of each window's size, `slots(name, limit)`, that budgets
+        of the same account elsewhere name alike (flows/runtime/dask_budget.py): their calls
+        together keep within each window."""
+        with self._lock:
+            self._share = slots
+            self._shared = self._shared_pools()
+
+    def _shared_pools(self) -> list[tuple[float, SharedSlots]]:
+        if self._share is None:
+            return []
+        return [
+            (window.seconds, self._share(f"market-elt:{self.account}:{window.limit}/{window.seconds:g}s", window.limit))
+            for window in self._windows
+        ]
 
     @property
     def quotas(self) -> dict[str, int | None]:
@@ -126,9 +161,22 @@ class RateBudget:
                     self.ledger.take(self.account, self.quotas, self._wall_clock())
                     self.in_flight += 1
                     self.used += 1
-                    return
+                    shared = list(self._shared)
+                    break
                 self.waited_seconds += wait
             self._sleep(wait)
+        taken: list[SharedSlots] = []
+        try:
+            for _seconds, slots in shared:
+                slots.acquire()
+                taken.append(slots)
+        except BaseException:  # nothing was sent: the slots taken go back at once
+            for slots in taken:
+                slots.release_after(0.0)
+            with self._lock:
+                self.in_flight -= 1
+                self._lock.notify_all()
+            raise
 
     def release(self) -> None:
         """The call taken by `acquire()` is over (answered, failed or timed out): its slot
@@ -140,6 +188,9 @@ class RateBudget:
             for window in self._windows:
                 window.recent.append(now)
             self._lock.notify_all()
+            shared = list(self._shared)
+        for seconds, slots in shared:
+            slots.release_after(seconds + self.margin)
 
     @contextmanager
     def call(self) -> Iterator[None]:
