@@ -65,9 +65,11 @@ def test_a_client_budget_at_the_providers_limit_meets_no_429(duckdb_settings, cl
 
 
 def test_5xx_and_timeouts_are_retried_with_backoff(duckdb_settings, fresh_emulator):
-    settings = _point_at(duckdb_settings, fresh_emulator, request_timeout=0.5, workers=1)
+    # A timeout of 2 s against a 5 s stall: wide enough that a busy machine's ordinary answers
+    # (the markets call of 250 ids) never time out, while the stalled one always does.
+    settings = _point_at(duckdb_settings, fresh_emulator, request_timeout=2.0, workers=1)
     fresh_emulator.inject(Fault("coingecko", status=503, body=b"busy", path_contains="/coins/ethereum/"), times=2)
-    fresh_emulator.inject(Fault("coingecko", delay=1.5, path_contains="/coins/solana/"))
+    fresh_emulator.inject(Fault("coingecko", delay=5.0, path_contains="/coins/solana/"))
     report = extract_provider("coingecko", settings)
     assert report.ok, report.summary_line()
     loaded = {row[0] for row in query(settings, "select distinct coin_id from raw.coingecko_market_chart")}
