@@ -48,5 +48,5 @@ def backfill(
         collect(summary, provider, state)
         if transform:
             # An intraday backfill loads no daily bars: their coverage is not its to report.
-            run_transform(settings, summary, [provider] if timeframe == DAILY else [])
+            run_transform(settings, summary, [provider] if timeframe == DAILY else [], lake_changed=timeframe != DAILY)
         return finish(settings, summary, "backfill", started)

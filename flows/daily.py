@@ -40,13 +40,15 @@ def daily(
     closed_sessions_only: bool = False,
     now: dt.datetime | None = None,
     offline_plans: dict[str, str] | None = None,
+    full_refresh: bool = False,
 ) -> RunSummary:
     """Extract -> dbt seed/run/test -> publish. `offline` serves every provider from the
     emulator, playing `offline_plans` (e.g. {"alpha_vantage": "premium", "coingecko": "demo"}).
     With `closed_sessions_only` (the equities schedule), an equity provider fetches only the
     assets of exchanges whose session of today has closed by `now` (each on its own calendar:
     on Thanksgiving, London's but not New York's); a provider left with none is skipped
-    without a call, and a run left with nothing to do ends without touching the warehouse."""
+    without a call, and a run left with nothing to do ends without touching the warehouse.
+    `full_refresh` rebuilds every model from all of raw instead of what changed."""
     summary, started = RunSummary(), dt.datetime.now(dt.UTC)
     now = now or started
     providers = list(PROVIDERS if providers is None else providers)
@@ -69,9 +71,10 @@ def daily(
     ):
         for provider in providers:
             collect(summary, provider, extract(provider, settings, selected.get(provider), return_state=True))
-        if "alpaca" in providers:
+        lake_written = "alpaca" in providers and bool(settings.lake_timeframes)
+        if lake_written:
             for timeframe in settings.lake_timeframes:
                 collect(summary, f"alpaca {timeframe}", lake_refresh(settings, timeframe, return_state=True))
         if transform:
-            run_transform(settings, summary, providers or None)
+            run_transform(settings, summary, providers or None, lake_changed=lake_written, full_refresh=full_refresh)
         return finish(settings, summary, "daily", started)

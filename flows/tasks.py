@@ -18,6 +18,7 @@ from extract.report import ProviderReport
 from extract.settings import Settings
 from flows.gate import Verdict, decide
 from flows.runtime import console
+from flows.runtime.build_scope import build_scope, record_build
 from flows.runtime.dbt import DbtSummary, invoke_dbt, parse_project
 from flows.runtime.runlog import record_run
 from flows.runtime.summary import RunSummary
@@ -95,46 +96,35 @@ def collect(summary: RunSummary, provider: str, state) -> None:
         summary.errors.append(f"{provider}: extract failed: {state.message}")
 
 
-# Seeds are small: always recreated, so an assets.csv that gained a column loads as it is.
-BUILD_STEPS = (("seed", ["seed", "--full-refresh"]), ("run", ["run"]))
-
-
-def run_transform(settings: Settings, summary: RunSummary, providers: list[str] | None = None) -> None:
-    """Write-audit-publish: dbt seed and run build the marts in the audit schema, dbt test
-    checks them, the gate decides what publishes (everything, everything but the quarantined
-    assets, or nothing), and publish_marts copies it. A failing build step stops the steps
-    after it, so the published marts stay as they were. Source freshness (on dlt's load
-    times) is reported last. `providers`: the run's (default every provider); assets without
-    bars and stale sources are reported for these only."""
+def run_transform(
+    settings: Settings,
+    summary: RunSummary,
+    providers: list[str] | None = None,
+    lake_changed: bool = False,
+    full_refresh: bool = False,
+) -> None:
+    """Write-audit-publish: dbt builds the marts in the audit schema (seeds and models), dbt
+    test checks them, the gate decides what publishes (everything, everything but the
+    quarantined assets, or nothing), and publish_marts copies it. Only what changed since the
+    last build that published is run (flows/runtime/build_scope.py): the nodes fed by the
+    providers loaded since, with their tests, or everything when the dbt project changed.
+    A failing build step stops the steps after it, so the published marts stay as they were.
+    Source freshness (on dlt's load times) is reported last. `providers`: the run's (default
+    every provider); assets without bars and stale sources are reported for these only.
+    `lake_changed`: the Parquet lake was written, so its models' tests run too."""
     specs = [PROVIDERS[name] for name in (PROVIDERS if providers is None else providers)]
-    parsed = parse(settings, return_state=True)
-    if not parsed.is_completed():
-        summary.errors.append(str(parsed.message))
-        return
-    manifest = parsed.result()
-    for label, command in BUILD_STEPS:
-        state = dbt(command, settings, label, manifest=manifest, return_state=True)
-        if not state.is_completed():
-            summary.errors.append(str(state.message))
+    scope = build_scope(settings, list(PROVIDERS), full_refresh=full_refresh, lake_changed=lake_changed)
+    console.step(f"dbt scope: {scope.describe()}")
+    manifest = None
+    if not scope.nothing:
+        parsed = parse(settings, return_state=True)
+        if not parsed.is_completed():
+            summary.errors.append(str(parsed.message))
             return
-        summary.dbt.append(state.result())
-    tested = dbt(["test"], settings, "test", tests_decide=True, manifest=manifest, return_state=True)
-    if not tested.is_completed():
-        summary.errors.append(str(tested.message))
-        return
-    summary.dbt.append(tested.result())
-    verdict = gate(settings, tested.result())
-    summary.gate = verdict
-    summary.errors.extend(verdict.error_lines())
-    summary.warnings.extend(verdict.warning_lines())
-    if not verdict.publishes:
-        return
-    publish = ["run-operation", "publish_marts", "--args", json.dumps({"quarantined": sorted(verdict.quarantined)})]
-    published = dbt(publish, settings, "publish", manifest=manifest, return_state=True)
-    if not published.is_completed():
-        summary.errors.append(str(published.message))
-        return
-    summary.dbt.append(published.result())
+        manifest = parsed.result()
+        if not _build_test_publish(settings, summary, scope, manifest, full_refresh):
+            return
+        record_build(settings, scope)
     summary.marts, problems = marts_summary(settings, {t for spec in specs for t in spec.asset_types})
     summary.errors.extend(problems)
     loaded = [spec.name for spec in specs if table_exists(settings, "raw", spec.raw_tables[0])]
@@ -148,6 +138,44 @@ def run_transform(settings: Settings, summary: RunSummary, providers: list[str] 
         summary.dbt.append(freshness.result())
     else:
         summary.errors.append(str(freshness.message))
+
+
+def _build_test_publish(settings: Settings, summary: RunSummary, scope, manifest, full_refresh: bool) -> bool:
+    """The dbt steps of run_transform; True when the build published (all of it, or all but
+    the quarantined assets)."""
+    refresh = ["--full-refresh"] if full_refresh else []
+    for label, command in (("seed", scope.seed_args()), ("run", scope.run_args(manifest))):
+        if command is None:
+            continue
+        command = [*command, *refresh] if label == "run" else command
+        state = dbt(command, settings, label, manifest=manifest, return_state=True)
+        if not state.is_completed():
+            summary.errors.append(str(state.message))
+            return False
+        summary.dbt.append(state.result())
+    test_args = scope.test_args(manifest)
+    if test_args is None:
+        tests = DbtSummary(command="test")
+    else:
+        tested = dbt(test_args, settings, "test", tests_decide=True, manifest=manifest, return_state=True)
+        if not tested.is_completed():
+            summary.errors.append(str(tested.message))
+            return False
+        tests = tested.result()
+        summary.dbt.append(tests)
+    verdict = gate(settings, tests)
+    summary.gate = verdict
+    summary.errors.extend(verdict.error_lines())
+    summary.warnings.extend(verdict.warning_lines())
+    if not verdict.publishes:
+        return False
+    publish = ["run-operation", "publish_marts", "--args", json.dumps({"quarantined": sorted(verdict.quarantined)})]
+    published = dbt(publish, settings, "publish", manifest=manifest, return_state=True)
+    if not published.is_completed():
+        summary.errors.append(str(published.message))
+        return False
+    summary.dbt.append(published.result())
+    return True
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -10,3 +10,14 @@
         | first -%}
     {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {%- endmacro %}
+
+{#
+    A model's output stored by earlier runs, for an incremental model that reads it to decide
+    what to recompute: none on a full refresh (everything is recomputed) or before it was built.
+#}
+{% macro stored_relation(name) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(model_relation(name)) }}
+{%- endmacro %}

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan_options(backfill)
     backfill.add_argument("--no-transform", action="store_true", help="skip dbt after loading")
     transform = commands.add_parser("transform", help="dbt seed, run and test on the configured warehouse")
+    for rebuilding in (run, transform):
+        rebuilding.add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="rebuild every model from all of raw (after a model's logic changed); runs build what changed",
+        )
     check = commands.add_parser(
         "check", help="dbt test on the last build without publishing; --all: every row (a daily run checks its changes)"
     )
@@ -138,6 +144,9 @@ def _run_flow(args: argparse.Namespace) -> int:
     from flows.runtime import console
 
     console.start(Settings.from_env().duckdb_path.parent / "logs", args.verbose)
+    from flows.runtime import prefect_api
+
+    prefect_api.start_in_background()
     # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them,
     # and Prefect reads its console level (set by console.start) when imported.
     from flows.backfill import backfill
@@ -145,9 +154,11 @@ def _run_flow(args: argparse.Namespace) -> int:
     from flows.runtime.summary import RunFailedError
     from flows.runtime.warehouse_lock import WarehouseBusyError
 
+    prefect_api.wait()
+
     try:
         if args.command == "transform":
-            summary = daily(providers=[], transform=True)
+            summary = daily(providers=[], transform=True, full_refresh=args.full_refresh)
         elif args.command == "check":
             from flows.check import check
 
@@ -164,6 +175,7 @@ def _run_flow(args: argparse.Namespace) -> int:
                 providers=args.providers,
                 transform=args.command == "run",
                 offline_plans=_plans(args),
+                full_refresh=getattr(args, "full_refresh", False),
             )
     except RunFailedError as failed:
         console.render_summary(failed.summary)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -34,16 +35,19 @@ class DbtSummary:
     failures: list[str] = field(default_factory=list)
     # Every test's outcome (data and unit tests), for the gate (flows/gate.py).
     tests: list[TestOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    # Each node's own execution time (dbt's timing), by unique id: where a step's time went.
+    node_seconds: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         counts = ", ".join(f"{status}={n}" for status, n in sorted(self.counts.items()))
         return f"dbt {self.command}: {counts or 'nothing to do'}"
 
     def short_line(self) -> str:
-        """`test 84 pass, 1 warn`: the step's verb and its counts."""
+        """`test 84 pass, 1 warn (3.1 s)`: the step's verb, its counts and how long it took."""
         verb = {"run-operation": "publish", "source": "freshness"}.get(self.command.split()[0], self.command.split()[0])
         counts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
-        return f"{verb} {counts or 'nothing to do'}"
+        return f"{verb} {counts or 'nothing to do'} ({self.seconds:.1f} s)"
 
 
 def dbt_args(command: list[str], settings: Settings) -> list[str]:
@@ -89,6 +93,16 @@ def _profile_environment(settings: Settings) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def describe_command(command: list[str]) -> str:
+    """A dbt command line as a run's summary shows it: a selection of nodes by name (a build's
+    scope, flows/runtime/build_scope.py) as its count."""
+    if "--select" not in command or command[0] not in ("run", "test"):
+        return " ".join(command)
+    start = command.index("--select") + 1
+    end = next((i for i in range(start, len(command)) if command[i].startswith("--")), len(command))
+    return " ".join([*command[: start - 1], f"({end - start} selected)", *command[end:]])
+
+
 def parse_project(settings: Settings):
     """The project's manifest (partial parsing keeps it quick), for `invoke_dbt(manifest=...)`."""
     with _profile_environment(settings):
@@ -103,14 +117,17 @@ def invoke_dbt(command: list[str], settings: Settings, tests_decide: bool = Fals
     DbtCommandError naming the failing nodes and their messages. With `tests_decide` (`dbt
     test` before the gate), failing tests do not raise: their outcomes are returned for the
     gate; only a failure of dbt itself does."""
+    started = time.perf_counter()
     with _profile_environment(settings):
         result = dbtRunner(manifest=manifest).invoke(dbt_args(command, settings))
-    summary = DbtSummary(command=" ".join(command))
+    summary = DbtSummary(command=describe_command(command), seconds=time.perf_counter() - started)
     results = getattr(result.result, "results", None) or []
     for node_result in results:
         status = str(node_result.status).lower()
         summary.counts[status] = summary.counts.get(status, 0) + 1
         node = getattr(node_result, "node", None)  # run-operation results have none
+        if node is not None:
+            summary.node_seconds[node.unique_id] = float(getattr(node_result, "execution_time", 0) or 0)
         if status in FAILED_STATUSES:
             summary.failures.append(f"{getattr(node, 'name', summary.command)}: {node_result.message}")
         if getattr(node, "resource_type", None) in ("test", "unit_test"):

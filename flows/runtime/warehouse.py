@@ -49,6 +49,21 @@ def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tupl
         return [d[0] for d in cursor.description], cursor.fetchall()
 
 
+def execute(settings: Settings, statements: list[str]) -> None:
+    """Run `statements` in one transaction."""
+    if settings.destination == "postgres":
+        connection = postgres_connection(settings)
+        with contextlib.closing(connection), connection, connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+        return
+    with duckdb.connect(str(settings.duckdb_path)) as connection:
+        connection.execute("begin")
+        for statement in statements:
+            connection.execute(statement)
+        connection.execute("commit")
+
+
 def table_exists(settings: Settings, schema: str, table: str) -> bool:
     sql = f"select count(*) from information_schema.tables where table_schema = '{schema}' and table_name = '{table}'"
     return query(settings, sql)[0][0] > 0

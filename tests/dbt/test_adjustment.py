@@ -1,17 +1,20 @@
 """Adjusted equity bars stay bit for bit the same when a session without a corporate action is
-added: otherwise daily_features would see every dividend payer's history as restated and
-recompute it in full on every daily run. On DuckDB and Postgres."""
+added: a rebuild (a restated asset, `--full-refresh`) would otherwise rewrite every dividend
+payer's history, and daily_features would recompute it in full. On DuckDB and Postgres."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import pytest
 
+from extract.settings import DBT_PROJECT_DIR
 from flows.runtime.dbt import invoke_dbt
 from tests.dbt.features_data import Warehouse
 
+SYMBOLS = 24
 ENGINES = [pytest.param("duckdb", id="duckdb"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 RAW_COLUMNS = [
     "symbol", "date", "function", "_1_open", "_2_high", "_3_low", "_4_close", "_5_adjusted_close",
@@ -21,8 +24,16 @@ RAW_COLUMNS = [
 
 @pytest.fixture(params=ENGINES)
 def warehouse(request, tmp_path) -> Warehouse:
+    """A warehouse whose universe is the generated equities S00..S23 (a copy of the project)."""
     fixture = "postgres_settings" if request.param == "postgres" else "duckdb_settings"
-    return Warehouse(request.getfixturevalue(fixture), tmp_path)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
+    (project / "seeds" / "assets.csv").write_text(
+        "asset_id,symbol,name,asset_type,coingecko_id,alpha_vantage_symbol,is_active\n"
+        + "".join(f"{k + 1},S{k:02d},S{k:02d},equity,,S{k:02d},true\n" for k in range(SYMBOLS))
+    )
+    settings = request.getfixturevalue(fixture).with_overrides(dbt_project_dir=project)
+    return Warehouse(settings, tmp_path)
 
 
 def _raw_rows(symbol: str, n: int, seed: int) -> list[tuple]:
@@ -43,7 +54,9 @@ def _raw_rows(symbol: str, n: int, seed: int) -> list[tuple]:
 
 
 def _adjusted(warehouse: Warehouse) -> list[tuple]:
-    invoke_dbt(["run", "--select", "+int_equity_bars_adjusted"], warehouse.settings)
+    """Every session adjusted by a full build (a daily build recomputes only the new days)."""
+    build = ["build", "--select", "+int_equity_bars_adjusted", "--full-refresh"]
+    invoke_dbt([*build, "--exclude-resource-type", "test", "unit_test"], warehouse.settings)
     return warehouse.execute(
         "select alpha_vantage_symbol, bar_date, open, high, low, close, volume "
         "from intermediate.int_equity_bars_adjusted "
@@ -55,7 +68,7 @@ def _adjusted(warehouse: Warehouse) -> list[tuple]:
 def test_a_session_without_corporate_actions_leaves_the_adjusted_history_unchanged(warehouse):
     # 24 symbols of 3,650 sessions: summed over all later sessions, a few of them drifted by an ulp
     n = 3650
-    symbols = [_raw_rows(f"S{k:02d}", n, seed=k) for k in range(24)]
+    symbols = [_raw_rows(f"S{k:02d}", n, seed=k) for k in range(SYMBOLS)]
     columns = ", ".join(f"{name} {'date' if name == 'date' else 'varchar(64)'}" for name in RAW_COLUMNS)
     warehouse.execute("create schema if not exists raw")
     warehouse.execute(f"create table raw.alpha_vantage_daily ({columns})")
@@ -69,7 +82,7 @@ def test_a_session_without_corporate_actions_leaves_the_adjusted_history_unchang
     insert([rows[n - 1] for rows in symbols])  # an ordinary session: no dividend, no split
     after = _adjusted(warehouse)
 
-    assert len(before) == 24 * (n - 1) and len(after) == 24 * n
+    assert len(before) == SYMBOLS * (n - 1) and len(after) == SYMBOLS * n
     assert [row for row in after if row[1] != after[n - 1][1]] == before, "the adjusted history changed"
     # and the adjustment is real: the split halves earlier prices, dividends scale them down
     assert after[0][5] < float(symbols[0][0][7]) / 2

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from extract.settings import Settings
 from flows.runtime.warehouse import query
-from tests.flows.test_gate import _execute
+from tests.flows.loads import reload
 
 HOUR_MS = 3_600_000
 EPOCH = dt.datetime(1970, 1, 1)
@@ -167,14 +167,14 @@ def assert_intraday_marts(settings: Settings) -> dict[str, list[tuple]]:
 def remove_a_print(settings: Settings, coin_id: str, day: dt.date) -> None:
     """One print of `coin_id` on `day` (its first from 10:00 UTC) gone, the day's other points
     under a new load id: what a later re-fetch of that day writes through dlt's merge."""
-    newest = query(settings, "select max(_dlt_load_id) from raw.coingecko_market_chart")[0][0]
-    later = f"{float(newest) + 1:.7f}"
     day_points = f"coin_id = '{coin_id}' and point_date = '{day}'"
-    _execute(
+    reload(
         settings,
-        f"delete from raw.coingecko_market_chart where {day_points} and ts = (select min(ts)"
-        f" from raw.coingecko_market_chart where {day_points} and ts % {24 * HOUR_MS} >= {10 * HOUR_MS})",
-        f"update raw.coingecko_market_chart set _dlt_load_id = '{later}' where {day_points}",
+        [
+            f"delete from raw.coingecko_market_chart where {day_points} and ts = (select min(ts)"
+            f" from raw.coingecko_market_chart where {day_points} and ts % {24 * HOUR_MS} >= {10 * HOUR_MS})"
+        ],
+        {"coingecko_market_chart": day_points},
     )
 
 

@@ -15,8 +15,9 @@ from extract.settings import DBT_PROJECT_DIR, Settings
 from flows.commands.status import collect_status
 from flows.daily import daily
 from flows.runtime.warehouse import query
+from tests.flows.loads import reload
 from tests.flows.targets import TARGETS, use_warehouse
-from tests.flows.test_gate import _execute, _universe
+from tests.flows.test_gate import _universe
 
 pytestmark = pytest.mark.slow
 HISTORY_DAYS = 20
@@ -75,8 +76,11 @@ def test_alpaca_bars_are_reconciled_with_alpha_vantage_and_a_disagreement_is_nam
     assert query(settings, duplicates) == [(0,)]
 
     day = query(settings, "select max(bar_date) from raw.alpaca_daily_bars where symbol = 'TSLA'")[0][0]
-    _execute(
-        settings, f"update raw.alpaca_daily_bars set close = close * 1.02 where symbol = 'TSLA' and bar_date = '{day}'"
+    tsla_day = f"symbol = 'TSLA' and bar_date = '{day}'"
+    reload(
+        settings,
+        [f"update raw.alpaca_daily_bars set close = close * 1.02 where {tsla_day}"],
+        {"alpaca_daily_bars": tsla_day},
     )
     summary = daily(providers=[])
     assert summary.ok, "a reconciliation warning publishes: " + summary.text()

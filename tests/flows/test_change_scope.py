@@ -1,7 +1,7 @@
 """Tests that cost what the day costs: a daily run's gates read only the assets and days the
-build changed (int_bar_changes, against what is published), daily_bars publishes only those
-days and ends bit-identical to the build, and `check --all` reads every row: a bad row outside
-the day's changes is found by the weekly check, not by the daily gate. DuckDB and Postgres."""
+build changed and did not publish yet (int_bar_changes), daily_bars publishes only those days
+and ends bit-identical to the build, and `check --all` reads every row: a bad row outside the
+day's changes is found by the weekly check, not by the daily gate. DuckDB and Postgres."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from extract.settings import Settings
 from flows.check import check
 from flows.daily import daily
 from flows.runtime.summary import RunFailedError
-from flows.runtime.warehouse import query
+from flows.runtime.warehouse import execute, query
+from tests.flows.loads import reload
 from tests.flows.targets import TARGETS, use_warehouse
-from tests.flows.test_gate import _execute, _times
+from tests.flows.test_gate import _times
 
 pytestmark = pytest.mark.slow
 BAR_COLUMNS = (
@@ -40,10 +41,11 @@ def test_a_daily_run_checks_and_publishes_its_changes_and_check_all_reads_everyt
     assert first[0] == first[1] == with_bars, "the first build changes every asset with bars"
 
     revised = query(settings, "select max(date) from raw.alpha_vantage_daily where symbol = 'IBM'")[0][0]
-    _execute(
+    ibm_revised = f"symbol = 'IBM' and date = '{revised}'"
+    reload(
         settings,
-        f"update raw.alpha_vantage_daily set _4_close = {_times(settings, '_4_close', 1.01)} "
-        f"where symbol = 'IBM' and date = '{revised}'",
+        [f"update raw.alpha_vantage_daily set _4_close = {_times(settings, '_4_close', 1.01)} where {ibm_revised}"],
+        {"alpha_vantage_daily": ibm_revised},
     )
     assert daily(providers=[]).ok
     changes = query(settings, "select asset_id, changed_from, previous_bar_date from intermediate.int_bar_changes")
@@ -62,9 +64,9 @@ def test_a_daily_run_checks_and_publishes_its_changes_and_check_all_reads_everyt
     # A bad bar outside every change (written into the build, as a test changed after the
     # fact would find one): the change-scoped check passes, the check of everything names it.
     old = query(settings, "select min(date) from audit.daily_bars where asset_id = " + str(ids["MSFT"]))[0][0]
-    _execute(
+    execute(
         settings,
-        f"update intermediate.int_daily_bars set high = low / 2 where asset_id = {ids['MSFT']} and date = '{old}'",
+        [f"update intermediate.int_daily_bars set high = low / 2 where asset_id = {ids['MSFT']} and date = '{old}'"],
     )
     assert check(check_all=False).ok, "the daily scope does not read MSFT's unchanged history"
     with pytest.raises(RunFailedError) as failed:

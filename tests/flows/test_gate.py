@@ -21,7 +21,8 @@ from extract.settings import DBT_PROJECT_DIR, Settings
 from flows.commands.status import collect_status, known_gap_rows
 from flows.daily import daily
 from flows.runtime.summary import RunFailedError
-from flows.runtime.warehouse import query
+from flows.runtime.warehouse import execute, query
+from tests.flows.loads import reload
 from tests.flows.targets import TARGETS, use_warehouse
 
 pytestmark = pytest.mark.slow
@@ -36,21 +37,6 @@ INJECTED = {
     "ETH": "not_null_daily_bars_close",
     "SOL": "daily_bars_impossible_moves",
 }
-
-
-def _execute(settings: Settings, *statements: str) -> None:
-    if settings.destination == "postgres":
-        import psycopg2
-
-        with psycopg2.connect(**settings.postgres.connect_kwargs()) as connection, connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-        return
-    import duckdb
-
-    with duckdb.connect(str(settings.duckdb_path)) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 def _middle_day(settings: Settings, table: str, key: str, value: str, day: str) -> str:
@@ -75,23 +61,34 @@ def _inject(settings: Settings) -> None:
         """The ts of a coin's first (min) or last (max) print of a day."""
         return f"(select {extreme}(ts) from {cg} where coin_id = '{coin}' and point_date = '{day}')"
 
-    _execute(
+    reload(
         settings,
-        f"update {av} set _2_high = '0.5000' where symbol = 'AAPL' and date = '{aapl}'",  # high below open and close
-        f"delete from {av} where symbol = 'MSFT' and date = '{msft}'",  # a session missing
-        f"insert into {av} select * from {av} where symbol = 'TSLA' and date = '{tsla}'",  # a duplicate bar
-        # a zero print inside the day: its low is 0
-        f"update {cg} set price = 0 where coin_id = 'bitcoin' and point_date = '{btc}' "
-        f"and ts > {point('min', 'bitcoin', btc)} and ts < {point('max', 'bitcoin', btc)}",
-        # the day's last print missing: no close
-        f"update {cg} set price = null where coin_id = 'ethereum' and ts = {point('max', 'ethereum', eth)}",
-        f"update {cg} set price = price * 100 where coin_id = 'solana' and point_date = '{sol}'",  # a unit error
-        # a 50% jump for a day: an outlier (warns), not an impossible move
-        f"update {av} set {', '.join(f'{c} = {_times(settings, c, 1.5)}' for c in PRICES)} "
-        f"where symbol = 'NVDA' and date = '{nvda}'",
-        # A legitimate revision for a good asset: published, since IBM passes every gate.
-        f"update {av} set _4_close = {_times(settings, '_4_close', 1.01)} where symbol = 'IBM' "
-        f"and date = (select max(date) from {av} where symbol = 'IBM')",
+        [
+            # high below open and close
+            f"update {av} set _2_high = '0.5000' where symbol = 'AAPL' and date = '{aapl}'",
+            f"delete from {av} where symbol = 'MSFT' and date = '{msft}'",  # a session missing
+            f"insert into {av} select * from {av} where symbol = 'TSLA' and date = '{tsla}'",  # a duplicate bar
+            # a zero print inside the day: its low is 0
+            f"update {cg} set price = 0 where coin_id = 'bitcoin' and point_date = '{btc}' "
+            f"and ts > {point('min', 'bitcoin', btc)} and ts < {point('max', 'bitcoin', btc)}",
+            # the day's last print missing: no close
+            f"update {cg} set price = null where coin_id = 'ethereum' and ts = {point('max', 'ethereum', eth)}",
+            f"update {cg} set price = price * 100 where coin_id = 'solana' and point_date = '{sol}'",  # a unit error
+            # a 50% jump for a day: an outlier (warns), not an impossible move
+            f"update {av} set {', '.join(f'{c} = {_times(settings, c, 1.5)}' for c in PRICES)} "
+            f"where symbol = 'NVDA' and date = '{nvda}'",
+            # A legitimate revision for a good asset: published, since IBM passes every gate.
+            f"update {av} set _4_close = {_times(settings, '_4_close', 1.01)} where symbol = 'IBM' "
+            f"and date = (select max(date) from {av} where symbol = 'IBM')",
+        ],
+        # Each change comes with the days around it re-fetched (MSFT's: the days after the gap).
+        {
+            "alpha_vantage_daily": f"(symbol = 'AAPL' and date >= '{aapl}') or (symbol = 'MSFT' and date >= '{msft}') "
+            f"or (symbol = 'TSLA' and date >= '{tsla}') or (symbol = 'NVDA' and date >= '{nvda}') "
+            "or (symbol = 'IBM' and date = (select max(date) from raw.alpha_vantage_daily where symbol = 'IBM'))",
+            "coingecko_market_chart": f"(coin_id = 'bitcoin' and point_date >= '{btc}') "
+            f"or (coin_id = 'ethereum' and point_date >= '{eth}') or (coin_id = 'solana' and point_date >= '{sol}')",
+        },
     )
 
 
@@ -124,7 +121,7 @@ def test_each_gate_quarantines_exactly_its_asset_and_the_next_clean_run_publishe
     assert daily(providers=list(PROVIDERS)).ok
     settings = Settings.from_env()
     before = {table: _published(settings, table) for table in ("daily_bars", "daily_features")}
-    _execute(settings, *[f"create table raw.{t}_clean as select * from raw.{t}" for t in RAW_TABLES])
+    execute(settings, [f"create table raw.{t}_clean as select * from raw.{t}" for t in RAW_TABLES])
     _inject(settings)
 
     with pytest.raises(RunFailedError) as failed:
@@ -150,9 +147,10 @@ def test_each_gate_quarantines_exactly_its_asset_and_the_next_clean_run_publishe
     status = collect_status(settings)
     assert {row["symbol"] for row in status["quarantined"]} == set(INJECTED)
 
-    _execute(
+    reload(
         settings,
-        *[s for t in RAW_TABLES for s in (f"delete from raw.{t}", f"insert into raw.{t} select * from raw.{t}_clean")],
+        [s for t in RAW_TABLES for s in (f"delete from raw.{t}", f"insert into raw.{t} select * from raw.{t}_clean")],
+        dict.fromkeys(RAW_TABLES, "true"),
     )
     clean = daily(providers=[])
     assert clean.ok and clean.gate.outcome == "published", clean.text()
@@ -166,12 +164,13 @@ def _revise_a_print(settings: Settings, day: dt.date) -> None:
     """Each coin's first print from 10:00 UTC on `day` revised up 1%, the day's points under a
     new load id: what a re-fetch of that day writes through dlt's merge after a correction."""
     cg = "raw.coingecko_market_chart"
-    later = f"{float(query(settings, f'select max(_dlt_load_id) from {cg}')[0][0]) + 1:.7f}"
-    _execute(
+    reload(
         settings,
-        f"update {cg} set price = price * 1.01 where (coin_id, ts) in (select coin_id, min(ts) from {cg}"
-        f" where point_date = '{day}' and ts % {24 * HOUR_MS} >= {10 * HOUR_MS} group by coin_id)",
-        f"update {cg} set _dlt_load_id = '{later}' where point_date = '{day}'",
+        [
+            f"update {cg} set price = price * 1.01 where (coin_id, ts) in (select coin_id, min(ts) from {cg}"
+            f" where point_date = '{day}' and ts % {24 * HOUR_MS} >= {10 * HOUR_MS} group by coin_id)"
+        ],
+        {"coingecko_market_chart": f"point_date = '{day}'"},
     )
 
 
@@ -191,7 +190,7 @@ def test_a_missing_hour_quarantines_exactly_its_asset(target, live_env, monkeypa
     today = dt.datetime.now(dt.UTC).date()
     lost = dt.datetime.combine(today - dt.timedelta(days=12), dt.time(12))
     assert lost in [bar[1].replace(tzinfo=None) for bar in before["hourly_bars"]["ETH"]], "published"
-    _execute(settings, f"delete from intermediate.int_hourly_bars where asset_id = {eth} and hour_start = '{lost}'")
+    execute(settings, [f"delete from intermediate.int_hourly_bars where asset_id = {eth} and hour_start = '{lost}'"])
     _revise_a_print(settings, today - dt.timedelta(days=8))
 
     with pytest.raises(RunFailedError) as failed:
@@ -221,10 +220,16 @@ def test_a_failure_naming_no_asset_blocks_the_whole_publish(live_env):
     assert daily(providers=["alpha_vantage", "fear_greed"]).ok
     settings = Settings.from_env()
     published = _published(settings)
-    _execute(
+    reload(
         settings,
-        "update raw.alpha_vantage_daily set _4_close = _2_high, _1_open = _2_high",  # would publish
-        "insert into raw.fear_greed_index select * from raw.fear_greed_index order by index_date desc limit 1",
+        [
+            "update raw.alpha_vantage_daily set _4_close = _2_high, _1_open = _2_high",  # would publish
+            "insert into raw.fear_greed_index select * from raw.fear_greed_index order by index_date desc limit 1",
+        ],
+        {
+            "alpha_vantage_daily": "true",
+            "fear_greed_index": "index_date = (select max(index_date) from raw.fear_greed_index)",
+        },
     )
     with pytest.raises(RunFailedError, match="gate: nothing published: unique_combination_observations"):
         daily(providers=[])

@@ -19,7 +19,7 @@ from extract.settings import Settings
 from flows.backfill import backfill
 from flows.daily import daily
 from flows.runtime.warehouse import query
-from tests.flows.test_gate import _execute
+from tests.flows.loads import reload
 
 pytestmark = pytest.mark.slow
 DAYS = 12
@@ -94,8 +94,11 @@ def test_minute_bars_reach_the_lake_daily_and_by_backfill_and_reconcile_with_dai
     assert list((settings.lake_dir / "_backfills").rglob("*.json")), "a backfill journals what it finished"
 
     day = query(settings, "select max(bar_date) from raw.alpaca_daily_bars where symbol = 'MSFT'")[0][0]
-    _execute(
-        settings, f"update raw.alpaca_daily_bars set close = close * 1.02 where symbol = 'MSFT' and bar_date = '{day}'"
+    msft_day = f"symbol = 'MSFT' and bar_date = '{day}'"
+    reload(
+        settings,
+        [f"update raw.alpaca_daily_bars set close = close * 1.02 where {msft_day}"],
+        {"alpaca_daily_bars": msft_day},
     )
     summary = daily(offline=True, providers=[])
     warned = [line for line in summary.warnings if "equity_session_bars_close_agrees_with_daily" in line]

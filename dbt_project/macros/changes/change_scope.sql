@@ -48,23 +48,6 @@
 {%- endmacro %}
 
 {#-
-    The published daily_bars int_bar_changes compares the build with: none on a full refresh,
-    before the first publish, or when its columns are not the build's (then every asset changed).
--#}
-{% macro change_scope_published_bars(built) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set published = adapter.get_relation(database=target.database, schema=target.schema, identifier='daily_bars') -%}
-    {%- if published is none or published.type != 'table' -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set published_columns = adapter.get_columns_in_relation(published) | map(attribute='name') | list -%}
-    {%- set built_columns = adapter.get_columns_in_relation(built) | map(attribute='name') | list -%}
-    {{ return(published if published_columns == built_columns else none) }}
-{%- endmacro %}
-
-{#-
     For a test reading bars with context (a lag, a window): SQL keeping the rows it may report
     to the changed days themselves, when `model` is a change-scoped subquery
     (get_where_subquery); `true` otherwise. Rows aliased `alias` with asset_id and date.

@@ -10,9 +10,8 @@
 
     A mart whose config has `meta: {publish_new_rows_from: <model>}` is published by its new
     rows only (publish_new_rows), so a daily run does not rewrite millions of unchanged
-    feature rows; one with `meta: {publish_changes_from: <model>}` by the changed days that
-    model lists (publish_changes: int_bar_changes for daily_bars). Either is copied whole the
-    first time and whenever its columns changed.
+    feature rows (per-asset watermarks beside the source say what was published); it is
+    copied whole the first time and whenever its columns changed.
 #}
 {% macro publish_marts(quarantined=[]) %}
     {%- set quarantined = quarantined | map('int') | list -%}
@@ -30,12 +29,10 @@
             {%- set same_columns = existing is not none and existing.type == 'table'
                 and (adapter.get_columns_in_relation(existing) | map(attribute='name') | list) == columns -%}
             {%- set source_name = (node.config.meta or {}).get('publish_new_rows_from') -%}
-            {%- set changes_name = (node.config.meta or {}).get('publish_changes_from') -%}
             {%- if source_name -%}
                 {%- set date_column = (node.config.meta or {}).get('publish_date_column', 'date') -%}
-                {%- do statements.extend(publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column)) -%}
-            {%- elif changes_name -%}
-                {%- do statements.extend(publish_changes(built, existing, published, changes_name, same_columns, quarantined)) -%}
+                {%- set market_wide = (node.config.meta or {}).get('publish_market_wide_rows', false) -%}
+                {%- do statements.extend(publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column, market_wide)) -%}
             {%- elif quarantined and 'asset_id' in columns -%}
                 {%- do statements.extend(publish_keeping(built, existing, published, same_columns, quarantined)) -%}
             {%- else -%}
@@ -87,82 +84,81 @@
 {% endmacro %}
 
 {#
-    Statements publishing `built` (keyed by asset_id, date) by the changes `changes_name` lists
-    per asset (asset_id, changed_from: int_bar_changes, which compares the build with what is
-    published): each changed asset's published rows from `changed_from` on are replaced by the
-    built ones. Quarantined assets are left as published (and so stay changed for the next
-    run). Without a published table, with changed columns, or when every asset changed from its
-    first bar and none is quarantined: a copy.
-#}
-{% macro publish_changes(built, existing, published, changes_name, same_columns, quarantined) %}
-    {%- if not same_columns -%}
-        {{ return(publish_keeping(built, existing, published, false, quarantined)) }}
-    {%- endif -%}
-    {%- set changes = model_relation(changes_name) -%}
-    {#- every asset changed from its first bar (a full build): a copy writes it faster than deletes -#}
-    {%- set partial = run_query('select count(*) from ' ~ changes ~ ' where previous_bar_date is not null').columns[0].values()[0] -%}
-    {%- if partial == 0 and not quarantined -%}
-        {{ return(publish_copy(built, existing, published)) }}
-    {%- endif -%}
-    {%- set keep = publish_not_quarantined(quarantined, 'changes.asset_id') -%}
-    {{ return([
-        'delete from ' ~ published ~ ' where exists (select 1 from ' ~ changes ~ ' as changes'
-            ~ ' where changes.asset_id = ' ~ published ~ '.asset_id and ' ~ published ~ '.date >= changes.changed_from'
-            ~ ' and ' ~ keep ~ ')',
-        'insert into ' ~ published ~ ' select built.* from ' ~ built ~ ' as built inner join ' ~ changes ~ ' as changes'
-            ~ ' on built.asset_id = changes.asset_id and built.date >= changes.changed_from where ' ~ keep,
-    ]) }}
-{% endmacro %}
-
-{#
     Statements publishing `built` (keyed by asset_id and `date_column`: the mart's
     `meta: {publish_date_column: ...}`, default date) from the rows of its incremental
     source model that no earlier publish took. Each source row carries `computed_at` (when the
-    dbt invocation that wrote it started) and `rn` (its row in the asset's history); a small
-    table beside the source keeps, per asset, the `computed_at` published last. An asset's
-    pending rows are those computed after that: its published rows from the first pending date
-    on are replaced by the built ones (all of them when the asset was recomputed from rn = 0).
-    Quarantined assets are left pending, so the next clean run publishes them. Without a
-    published table, a watermark table, or with changed columns: a copy.
+    dbt invocation that wrote it started); a small table beside the source
+    (publish_watermarks_relation) keeps, per asset, the `computed_at` published last. An
+    asset's pending rows are those computed after that: its published rows from the first
+    pending date on are replaced by the built ones, all of them when no stored row of the asset
+    precedes its pending ones (recomputed in full). An asset with a watermark and no row left
+    in the source (it left the universe) loses its published rows. Quarantined assets are left
+    pending, so the next clean run publishes them. `market_wide`: rows without an asset are
+    kept under their own watermark (publish_asset_key). Without a published table, a watermark
+    table, or with changed columns: a copy.
 #}
-{% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column='date') %}
+{% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column='date', market_wide=false) %}
     {%- set source = model_relation(source_name) -%}
-    {%- set watermarks = api.Relation.create(database=source.database, schema=source.schema, identifier=source.identifier ~ '_published') -%}
+    {%- set watermarks = publish_watermarks_relation(source) -%}
     {%- set watermarks_exist = adapter.get_relation(database=watermarks.database, schema=watermarks.schema, identifier=watermarks.identifier) is not none
         and 'published_through' in (adapter.get_columns_in_relation(watermarks) | map(attribute='name') | list) -%}
-    {%- set keep = publish_not_quarantined(quarantined, 'source.asset_id') -%}
     {%- set pending = api.Relation.create(identifier=source.identifier ~ '_pending', type='table') -%}
     {%- set statements = [] -%}
     {%- if watermarks_exist and same_columns -%}
         {%- do statements.append('drop table if exists ' ~ pending) -%}
         {%- do statements.append(
-            'create temporary table ' ~ pending ~ ' as select source.asset_id,'
-            ~ " case when min(source.rn) = 0 then cast('0001-01-01' as date) else min(source." ~ date_column ~ ") end as from_date,"
-            ~ ' max(source.computed_at) as published_through'
+            'create temporary table ' ~ pending ~ ' as'
+            ~ ' with new_rows as (select ' ~ publish_asset_key('source', market_wide) ~ ' as asset_id,'
+            ~ ' min(source.' ~ date_column ~ ') as first_date, max(source.computed_at) as published_through'
             ~ ' from ' ~ source ~ ' as source left join ' ~ watermarks ~ ' as watermarks'
-            ~ ' on source.asset_id = watermarks.asset_id'
+            ~ ' on ' ~ publish_asset_key('source', market_wide) ~ ' = watermarks.asset_id'
             ~ ' where (watermarks.published_through is null or source.computed_at > watermarks.published_through)'
-            ~ ' and ' ~ keep ~ ' group by source.asset_id') -%}
+            ~ ' and ' ~ publish_not_quarantined(quarantined, 'source.asset_id')
+            ~ ' group by ' ~ publish_asset_key('source', market_wide) ~ ')'
+            ~ ' select new_rows.asset_id, case when exists (select 1 from ' ~ source ~ ' as earlier'
+            ~ ' where ' ~ publish_asset_key('earlier', market_wide) ~ ' = new_rows.asset_id'
+            ~ ' and earlier.' ~ date_column ~ ' < new_rows.first_date)'
+            ~ " then new_rows.first_date else cast('0001-01-01' as date) end as from_date, new_rows.published_through"
+            ~ ' from new_rows'
+            ~ ' union all'
+            ~ " select watermarks.asset_id, cast('0001-01-01' as date) as from_date, cast(null as timestamp) as published_through"
+            ~ ' from ' ~ watermarks ~ ' as watermarks where not exists (select 1 from ' ~ source ~ ' as source'
+            ~ ' where ' ~ publish_asset_key('source', market_wide) ~ ' = watermarks.asset_id)'
+            ~ ' and ' ~ publish_not_quarantined(quarantined, 'watermarks.asset_id')) -%}
         {%- do statements.append(
             'delete from ' ~ published ~ ' where exists (select 1 from ' ~ pending ~ ' as pending'
-            ~ ' where pending.asset_id = ' ~ published ~ '.asset_id and ' ~ published ~ '.' ~ date_column ~ ' >= pending.from_date)') -%}
+            ~ ' where pending.asset_id = ' ~ publish_asset_key(published, market_wide)
+            ~ ' and ' ~ published ~ '.' ~ date_column ~ ' >= pending.from_date)') -%}
         {%- do statements.append(
             'insert into ' ~ published ~ ' select built.* from ' ~ built ~ ' as built inner join ' ~ pending ~ ' as pending'
-            ~ ' on built.asset_id = pending.asset_id and built.' ~ date_column ~ ' >= pending.from_date') -%}
+            ~ ' on ' ~ publish_asset_key('built', market_wide) ~ ' = pending.asset_id'
+            ~ ' and built.' ~ date_column ~ ' >= pending.from_date') -%}
         {%- do statements.append(
             'delete from ' ~ watermarks ~ ' where asset_id in (select asset_id from ' ~ pending ~ ')') -%}
         {%- do statements.append(
-            'insert into ' ~ watermarks ~ ' select asset_id, published_through from ' ~ pending) -%}
+            'insert into ' ~ watermarks ~ ' select asset_id, published_through from ' ~ pending
+            ~ ' where published_through is not null') -%}
         {%- do statements.append('drop table ' ~ pending) -%}
     {%- else -%}
         {%- do statements.extend(publish_keeping(built, existing, published, false, quarantined)) -%}
         {%- do statements.append('drop table if exists ' ~ watermarks) -%}
         {%- do statements.append(
-            'create table ' ~ watermarks ~ ' as select source.asset_id, max(source.computed_at) as published_through'
-            ~ ' from ' ~ source ~ ' as source where ' ~ keep ~ ' group by source.asset_id') -%}
+            'create table ' ~ watermarks ~ ' as select ' ~ publish_asset_key('source', market_wide) ~ ' as asset_id,'
+            ~ ' max(source.computed_at) as published_through'
+            ~ ' from ' ~ source ~ ' as source where ' ~ publish_not_quarantined(quarantined, 'source.asset_id')
+            ~ ' group by ' ~ publish_asset_key('source', market_wide)) -%}
     {%- endif -%}
     {{ return(statements) }}
 {% endmacro %}
+
+{#-
+    The key publish watermarks are kept by: the asset_id of rows aliased `alias`, or, for a mart
+    with market-wide rows (meta `publish_market_wide_rows`: observations), -1 for those (NULL
+    asset_id), so they are published by new rows too.
+-#}
+{% macro publish_asset_key(alias, market_wide=false) -%}
+    {{- 'coalesce(' ~ alias ~ '.asset_id, -1)' if market_wide else alias ~ '.asset_id' -}}
+{%- endmacro %}
 
 {#- One publish at a time: Postgres takes a transaction-level advisory lock; DuckDB has one writer anyway. -#}
 {% macro publish_lock() -%}
@@ -174,4 +170,22 @@
 {%- endmacro %}
 
 {% macro duckdb__publish_lock() -%}
+{%- endmacro %}
+
+{#- Where the publish watermarks of an incremental `source` model live: `<source>_published` beside it -#}
+{% macro publish_watermarks_relation(source) -%}
+    {{ return(api.Relation.create(database=source.database, schema=source.schema, identifier=source.identifier ~ '_published')) }}
+{%- endmacro %}
+
+{#-
+    The publish watermarks of model `source_name` (per asset, the last `computed_at` published),
+    or none before the first publish or on a full refresh (then every row is unpublished).
+-#}
+{% macro publish_watermarks(source_name) -%}
+    {%- set source = stored_relation(source_name) -%}
+    {%- if source is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set watermarks = publish_watermarks_relation(source) -%}
+    {{ return(adapter.get_relation(database=watermarks.database, schema=watermarks.schema, identifier=watermarks.identifier)) }}
 {%- endmacro %}

@@ -5,13 +5,15 @@
     then build empty, and every other model is unaffected.
 #}
 {% macro lake_or_empty(table_name, columns) %}
+    {#- called whatever is found, so dbt knows the model reads the source (`source:lake+` selects it) -#}
+    {%- set relation = source('lake', table_name) -%}
     {%- set files = lake_dir() ~ '/' ~ table_name ~ '/*/*/*/*.parquet' -%}
     {%- set found = false -%}
     {%- if execute and target.type == 'duckdb' -%}
         {%- set found = run_query("select count(*) from glob('" ~ files ~ "')").columns[0].values()[0] > 0 -%}
     {%- endif -%}
     {%- if found -%}
-        {{ source('lake', table_name) }}
+        {{ relation }}
     {%- else -%}
         (select
         {%- for name, data_type in columns.items() %}

@@ -1,9 +1,9 @@
 {#
     The `daily_bars` mart: int_daily_bars as analysts query it, under its contract. A view in
-    the audit schema (the bars are built once, in int_daily_bars); published as a table, by the
-    days int_bar_changes lists.
+    the audit schema (the bars are kept incrementally in int_daily_bars); published as a table,
+    by the rows int_daily_bars wrote since the last publish (int_bar_changes lists them).
 #}
-{{ config(materialized='view', meta={'publish_changes_from': 'int_bar_changes'}) }}
+{{ config(materialized='view', meta={'publish_new_rows_from': 'int_daily_bars'}) }}
 
 with
 

@@ -1,96 +1,38 @@
 {#
-    Long key-value facts: every numeric field of the CoinGecko markets snapshot (the list
-    is var('coingecko_market_metrics')) per coin and snapshot day, and the market-wide
-    Fear & Greed index (asset_id NULL). Adding a snapshot metric is one line in that list.
+    The `observations` mart: int_observations_collected as analysts query it, under its
+    contract: long key-value facts, every numeric field of the CoinGecko markets snapshot per
+    coin and snapshot day, and the market-wide Fear & Greed index (asset_id NULL). A view in
+    the audit schema; published as a table by the rows computed since the last publish.
 #}
+{{
+    config(
+        materialized='view',
+        meta={
+            'publish_new_rows_from': 'int_observations_collected',
+            'publish_market_wide_rows': true,
+        },
+    )
+}}
 
 with
 
-assets as (
+observations as (
 
-    select * from {{ ref('dim_assets') }}
-
-),
-
-markets as (
-
-    select * from {{ ref('stg_coingecko__markets') }}
-
-),
-
-fear_greed as (
-
-    select * from {{ ref('stg_fear_greed__index') }}
-
-),
-
-market_metrics as (
-
-    {%- for metric in var('coingecko_market_metrics') %}
-        select
-            coingecko_id,
-            snapshot_date as date,
-            '{{ metric }}' as metric,
-            {{ metric }} as value,
-            load_id
-        from markets
-        where {{ metric }} is not null
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
-
-),
-
-asset_observations as (
-
-    select
-        assets.asset_id,
-        market_metrics.date,
-        market_metrics.metric,
-        market_metrics.value,
-        'coingecko' as source,
-        market_metrics.load_id
-
-    from market_metrics
-    inner join assets
-        on market_metrics.coingecko_id = assets.coingecko_id
-
-),
-
-market_wide_observations as (
-
-    select
-        cast(null as integer) as asset_id,
-        index_date as date,
-        'fear_greed_index' as metric,
-        cast(index_value as double precision) as value,
-        'alternative_me' as source,
-        load_id
-
-    from fear_greed
-
-),
-
-unioned as (
-
-    select * from asset_observations
-    union all
-    select * from market_wide_observations
+    select * from {{ ref('int_observations_collected') }}
 
 ),
 
 final as (
 
     select
-        cast(asset_id as integer) as asset_id,
-        cast(date as date) as date,
-        cast(metric as text) as metric,
-        cast(value as double precision) as value,
-        cast(source as text) as source,
-        cast(load_id as text) as load_id
+        asset_id,
+        date,
+        metric,
+        value,
+        source,
+        load_id
 
-    from unioned
+    from observations
 
 )
 

@@ -1,32 +1,40 @@
 {#
-    `observations` pivoted: one row per (asset_id, date), one column per metric. The metrics
-    are var('coingecko_market_metrics') plus the Fear & Greed index: adding a snapshot metric
-    is one line in dbt_project.yml and no edit here.
+    The `observations_wide` mart: `observations` pivoted (int_observations_pivoted), one row per
+    (asset_id, date), one column per metric. A view in the audit schema; published as a table by
+    the rows computed since the last publish.
 #}
+{{
+    config(
+        materialized='view',
+        meta={
+            'publish_new_rows_from': 'int_observations_pivoted',
+            'publish_market_wide_rows': true,
+        },
+    )
+}}
 
 {%- set metrics = var('coingecko_market_metrics') + ['fear_greed_index'] %}
 
 with
 
-observations as (
+observations_wide as (
 
-    select * from {{ ref('observations') }}
+    select * from {{ ref('int_observations_pivoted') }}
 
 ),
 
-pivoted as (
+final as (
 
     select
         asset_id,
         date,
         {%- for metric in metrics %}
-            max(case when metric = '{{ metric }}' then value end) as {{ metric }},
+            {{ metric }},
         {%- endfor %}
-        count(*) as n_metrics
+        n_metrics
 
-    from observations
-    group by asset_id, date
+    from observations_wide
 
 )
 
-select * from pivoted
+select * from final

@@ -1,18 +1,18 @@
 {#
-    What this build changed, per asset: the first day whose bar differs from the published
-    daily_bars (new, revised or gone), the last bar before it, and the first day of the context
-    the gates need before it (var('outlier_window') + 1 bars: the outlier test's window). The
-    daily run's error gates check only these assets from `context_from` on (change_scope);
-    `market-elt check --all` checks everything. Compared with what is published, not with the
-    previous build, so a quarantined asset stays changed until it publishes.
-    Without a published daily_bars (the first run, a full refresh, changed columns): every
-    asset from its first bar.
+    What daily_bars has not published yet, per asset: the bars int_daily_bars wrote since the
+    asset's last publish (its watermark in int_daily_bars_published, kept by publish_marts),
+    from `changed_from` on; `previous_bar_date` is its last bar before that and `context_from`
+    the first of the var('outlier_window') + 1 bars before it, which the gates need as context.
+    An asset whose bars were all removed (it left the universe, or its provider ids now match
+    nothing) is listed from 0001-01-01 while it has published rows. The daily run's error gates
+    check only these assets from `context_from` on (change_scope); daily_bars publishes from
+    `changed_from` on (publish_new_rows, which finds the same rows from the same watermarks). A
+    quarantined asset is not published, so it stays listed until it is. Every asset, from its first bar, before the
+    first publish or after a full refresh.
 #}
 {{ config(materialized='table') }}
 
-{%- set published = change_scope_published_bars(ref('int_daily_bars')) %}
-{%- set compared = ['open', 'high', 'low', 'close', 'volume', 'dollar_volume', 'source', 'currency',
-    'adjusted_flag', 'adjustment', 'load_id'] %}
+{%- set watermarks = publish_watermarks('int_daily_bars') %}
 
 with
 
@@ -22,106 +22,92 @@ bars as (
 
 ),
 
-published_bars as (
+watermarks as (
 
-    {#- nothing published yet, or a full refresh: no published bar, every bar is new #}
-    select * from {{ published if published is not none else 'bars' }}
-    where {{ 'true' if published is not none else 'false' }}
-
-),
-
-changed_days as (
-
-    select
-        coalesce(bars.asset_id, published_bars.asset_id) as asset_id,
-        coalesce(bars.date, published_bars.date) as date
-
-    from bars
-    full outer join published_bars
-        on
-            bars.asset_id = published_bars.asset_id
-            and bars.date = published_bars.date
-    where
-        bars.asset_id is null
-        or published_bars.asset_id is null
-        {%- for column in compared %}
-            or bars.{{ column }} is distinct from published_bars.{{ column }}
-        {%- endfor %}
+    {%- if watermarks is not none %}
+        select * from {{ watermarks }}
+    {%- else %}
+        select
+            cast(null as integer) as asset_id,
+            cast(null as timestamp) as published_through
+        where 1 = 0
+    {%- endif %}
 
 ),
 
-{#- a day built twice matches its published bar twice: a change too (the unique gate must see it) #}
-
-duplicated_days as (
-
-    select
-        asset_id,
-        date
-
-    from bars
-    group by asset_id, date
-    having count(*) > 1
-
-),
-
-all_changed_days as (
-
-    select * from changed_days
-    union all
-    select * from duplicated_days
-
-),
-
-changes as (
-
-    select
-        asset_id,
-        min(date) as changed_from
-
-    from all_changed_days
-    group by asset_id
-
-),
-
-earlier_bars as (
+pending as (
 
     select
         bars.asset_id,
-        bars.date,
-        row_number() over (partition by bars.asset_id order by bars.date desc) as bars_back
+        min(bars.rn) as first_rn,
+        min(bars.date) as changed_from
 
     from bars
-    inner join changes
-        on
-            bars.asset_id = changes.asset_id
-            and bars.date < changes.changed_from
+    left join watermarks
+        on bars.asset_id = watermarks.asset_id
+    where
+        watermarks.published_through is null
+        or bars.computed_at > watermarks.published_through
+    group by bars.asset_id
+
+),
+
+{#- published assets without a bar left (they left the universe, or their ids match nothing) #}
+
+emptied as (
+
+    select
+        watermarks.asset_id,
+        cast('0001-01-01' as date) as changed_from
+
+    from watermarks
+    left join bars
+        on watermarks.asset_id = bars.asset_id
+    where bars.asset_id is null
 
 ),
 
 contexts as (
 
     select
-        asset_id,
-        max(date) as previous_bar_date,
-        min(date) as context_from
+        pending.asset_id,
+        max(bars.date) as previous_bar_date,
+        min(bars.date) as context_from
 
-    from earlier_bars
-    where bars_back <= {{ var('outlier_window') }} + 1
-    group by asset_id
+    from pending
+    inner join bars
+        on
+            pending.asset_id = bars.asset_id
+            and pending.first_rn - ({{ var('outlier_window') }} + 1) <= bars.rn
+            and pending.first_rn > bars.rn
+    group by pending.asset_id
 
 ),
 
 final as (
 
     select
-        changes.asset_id,
-        changes.changed_from,
+        pending.asset_id,
+        pending.changed_from,
         contexts.previous_bar_date,
-        coalesce(contexts.context_from, changes.changed_from) as context_from
+        coalesce(contexts.context_from, pending.changed_from) as context_from
 
-    from changes
+    from pending
     left join contexts
-        on changes.asset_id = contexts.asset_id
+        on pending.asset_id = contexts.asset_id
+
+    union all
+
+    select
+        emptied.asset_id,
+        emptied.changed_from,
+        cast(null as date) as previous_bar_date,
+        emptied.changed_from as context_from
+
+    from emptied
+    left join pending
+        on emptied.asset_id = pending.asset_id
+    where pending.asset_id is null
 
 )
 

@@ -1,5 +1,6 @@
 {#
-    Daily UTC bars from CoinGecko's hourly points. Approximate by construction (open and
+    Daily UTC bars from CoinGecko's hourly points, for the days this build recomputes
+    (int_crypto_points_scoped). Approximate by construction (open and
     close are the first and last hourly prints of the day, high and low the extremes of the
     hourly prints), hence source = 'coingecko_hourly'. Only complete days are emitted: a day
     counts once a later day has points, so today's partial day never becomes a bar.
@@ -11,7 +12,7 @@ with
 
 market_chart as (
 
-    select * from {{ ref('stg_coingecko__market_chart') }}
+    select * from {{ ref('int_crypto_points_scoped') }}
 
 ),
 

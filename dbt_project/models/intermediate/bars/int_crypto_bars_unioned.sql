@@ -8,7 +8,7 @@ with
 
 candles as (
 
-    select * from {{ ref('stg_coingecko__ohlc') }}
+    select * from {{ ref('int_crypto_candles_scoped') }}
 
 ),
 

@@ -1,18 +1,35 @@
 {#
-    One bar per asset and day, from every provider's bars (crypto: CoinGecko candles or hourly
+    One bar per asset and day from every provider's bars (crypto: CoinGecko candles or hourly
     aggregates; equities: Alpha Vantage, adjusted, or Alpaca, unadjusted): what daily_bars
-    publishes and what daily_features is computed from. A table, so both read it once built.
-    An equity with bars from several providers takes all its bars from the first of
-    var('equity_bar_sources') that has any, so one asset's history never mixes adjusted and
-    unadjusted prices; bar_reconciliation compares the providers day by day.
+    publishes and what daily_features is computed from. Kept incrementally: each build
+    recomputes the days int_bar_recomputes_planned lists (its pre-hook deletes them first) from
+    the inputs of those days only, and appends them; `rn` numbers an asset's bars from its
+    first, `computed_at` says which build wrote a row (daily_bars publishes the rows written
+    since its last publish). An equity takes all its bars from the source the plan names (the
+    first of var('equity_bar_sources') with any bar for it), so one asset's history never mixes
+    adjusted and unadjusted prices; bar_reconciliation compares the providers day by day.
 #}
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook=["{{ bars_delete_recomputed(ref('int_bar_recomputes_planned')) }}"],
+        indexes=lookup_indexes(['asset_id', 'date']),
+        on_schema_change='append_new_columns',
+    )
+}}
 
 with
 
 assets as (
 
     select * from {{ ref('dim_assets') }}
+
+),
+
+plans as (
+
+    select * from {{ ref('int_bar_recomputes_planned') }}
 
 ),
 
@@ -30,7 +47,7 @@ equity_bars as (
 
 alpaca_bars as (
 
-    select * from {{ ref('stg_alpaca__daily_bars') }}
+    select * from {{ ref('int_alpaca_sessions_scoped') }}
 
 ),
 
@@ -101,36 +118,17 @@ equity as (
 
 ),
 
-{#- each equity's source: the first of var('equity_bar_sources') with bars for it #}
-
-equity_sources as (
-
-    select
-        asset_id,
-        min(case source
-            {%- for source in var('equity_bar_sources') %}
-                when '{{ source }}' then {{ loop.index }}
-            {%- endfor %}
-        end) as source_rank
-
-    from equity
-    group by asset_id
-
-),
+{#- each equity's bars from the one source its plan names #}
 
 chosen_equity as (
 
     select equity.*
 
     from equity
-    inner join equity_sources
-        on equity.asset_id = equity_sources.asset_id
-    where
-        equity_sources.source_rank = case equity.source
-            {%- for source in var('equity_bar_sources') %}
-                when '{{ source }}' then {{ loop.index }}
-            {%- endfor %}
-        end
+    inner join plans
+        on
+            equity.asset_id = plans.asset_id
+            and equity.source = plans.source
 
 ),
 
@@ -145,21 +143,27 @@ unioned as (
 final as (
 
     select
-        asset_id,
-        date,
-        open,
-        high,
-        low,
-        close,
-        volume,
-        close * volume as dollar_volume,
-        source,
-        currency,
-        adjusted_flag,
-        adjustment,
-        load_id
+        unioned.asset_id,
+        unioned.date,
+        unioned.open,
+        unioned.high,
+        unioned.low,
+        unioned.close,
+        unioned.volume,
+        unioned.close * unioned.volume as dollar_volume,
+        unioned.source,
+        unioned.currency,
+        unioned.adjusted_flag,
+        unioned.adjustment,
+        unioned.load_id,
+        plans.kept_bars + row_number() over (partition by unioned.asset_id order by unioned.date) - 1 as rn,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as computed_at
 
     from unioned
+    inner join plans
+        on
+            unioned.asset_id = plans.asset_id
+            and unioned.date >= plans.recompute_from
 
 )
 

@@ -7,6 +7,9 @@
     and open/high/low/close are multiplied by it (volume is divided by the split part), so
     the latest bar is unchanged and history is on today's share basis.
     var('adjustment_mode'): splits_and_dividends | splits_only | unadjusted, recorded per row.
+    It reads the sessions this build recomputes (int_equity_sessions_scoped): a whole history
+    when an asset is recomputed in full, else the days from its first new one, on which no
+    corporate action falls (int_bar_recomputes_planned), so their factor is 1 as in a rebuild.
     Rows fetched with the free TIME_SERIES_DAILY carry no corporate actions of their own: they
     take them from the free SPLITS and DIVIDENDS answers, matched by session date; a symbol with
     neither (not fetched yet, or no events at all) stays unadjusted.
@@ -21,7 +24,7 @@ with
 
 daily as (
 
-    select * from {{ ref('stg_alpha_vantage__daily') }}
+    select * from {{ ref('int_equity_sessions_scoped') }}
 
 ),
 

@@ -10,7 +10,7 @@
 #}
 {{ config(materialized='table') }}
 
-{%- set stored = hourly_bars_stored_relation() %}
+{%- set stored = stored_relation('int_hourly_bars') %}
 
 with
 
