@@ -21,23 +21,6 @@ BUDGET_WINDOWS = ("second", "minute", "day", "month")
 # A provider's budget with every limit lifted (the offline emulator, benchmarks).
 NO_LIMITS = {f"per_{window}": None for window in BUDGET_WINDOWS}
 
-# Telemetry and update checks must never reach the network (see README, "Privacy").
-QUIET_ENVIRONMENT = {
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-    "PREFECT_UI_ENABLED": "false",
-}
-
-
-def quiet_environment() -> None:
-    """Turn telemetry off for dlt, dbt and Prefect unless the user set these already."""
-    for name, value in QUIET_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
-
-
 def _lookup(env_name: str | None, dlt_key: str, default: str | None = None) -> str | None:
     """Read `env_name` from the environment, else `dlt_key` from dlt's config and secrets."""
     if env_name and os.environ.get(env_name):

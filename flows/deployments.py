@@ -20,7 +20,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Schedule
 from prefect.types.entrypoint import EntrypointType
 
-from extract.settings import PROJECT_ROOT, quiet_environment
+from extract.settings import PROJECT_ROOT
+from flows.runtime.telemetry import quiet_environment
 
 PREFECT_YAML = PROJECT_ROOT / "prefect.yaml"
 

@@ -8,15 +8,17 @@ import sys
 import time
 from pathlib import Path
 
-from extract.alpha_vantage.settings import PLANS as AV_PLANS
-from extract.coingecko.settings import PLANS as CG_PLANS
-from extract.registry import PROVIDERS
-from extract.settings import quiet_environment
+from flows.runtime import prefect_api
+from flows.runtime.telemetry import quiet_environment
 
-PROVIDER_CHOICES = tuple(PROVIDERS)
+# The commands that run a flow: Prefect's server is started for them before anything else loads.
+FLOW_COMMANDS = ("run", "extract", "backfill", "transform", "check")
 
 
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    from extract.alpha_vantage.settings import PLANS as AV_PLANS
+    from extract.coingecko.settings import PLANS as CG_PLANS
+
     parser.add_argument(
         "--av-plan",
         choices=tuple(AV_PLANS),
@@ -32,9 +34,11 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_provider_options(parser: argparse.ArgumentParser) -> None:
+    from extract.registry import PROVIDERS
+
     parser.add_argument("--offline", action="store_true", help="serve every provider from the bundled emulator")
     parser.add_argument(
-        "--providers", nargs="+", choices=PROVIDER_CHOICES, metavar="PROVIDER", help="only these providers"
+        "--providers", nargs="+", choices=tuple(PROVIDERS), metavar="PROVIDER", help="only these providers"
     )
     _add_plan_options(parser)
 
@@ -44,6 +48,8 @@ def _plans(args: argparse.Namespace) -> dict[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from extract.registry import PROVIDERS
+
     parser = argparse.ArgumentParser(prog="market-elt", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="extract all providers, then dbt seed/run/test (the daily flow)")
@@ -51,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract = commands.add_parser("extract", help="extract and load raw data only")
     _add_provider_options(extract)
     backfill = commands.add_parser("backfill", help="load a date range for one provider (resumable), then dbt")
-    backfill.add_argument("--provider", required=True, choices=PROVIDER_CHOICES)
+    backfill.add_argument("--provider", required=True, choices=tuple(PROVIDERS))
     backfill.add_argument("--start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
     backfill.add_argument("--end", type=dt.date.fromisoformat, help="last day, YYYY-MM-DD (default: today)")
     backfill.add_argument("--assets", nargs="+", metavar="ID", help="provider ids (coingecko ids or symbols)")
@@ -129,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     quiet_environment()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in FLOW_COMMANDS and not {"-h", "--help"} & set(argv):
+        prefect_api.start()
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve_emulator(args.port, args.av_plan, args.cg_plan)
@@ -144,39 +153,17 @@ def _run_flow(args: argparse.Namespace) -> int:
     from flows.runtime import console
 
     console.start(Settings.from_env().duckdb_path.parent / "logs", args.verbose)
-    from flows.runtime import prefect_api
-
-    prefect_api.start_in_background()
     # Imported late: Prefect's import and start-up are slow, `--help` should not wait for them,
-    # and Prefect reads its console level (set by console.start) when imported.
-    from flows.backfill import backfill
-    from flows.daily import daily
+    # and Prefect reads its console level (set by console.start) when imported. The flows'
+    # modules (dbt, dlt, Prefect's client) load here, while Prefect's server starts.
+    import flows.backfill
+    import flows.daily  # noqa: F401
     from flows.runtime.summary import RunFailedError
     from flows.runtime.warehouse_lock import WarehouseBusyError
 
-    prefect_api.wait()
-
     try:
-        if args.command == "transform":
-            summary = daily(providers=[], transform=True, full_refresh=args.full_refresh)
-        elif args.command == "check":
-            from flows.check import check
-
-            summary = check(check_all=args.all)
-        elif args.command == "backfill":
-            end = args.end or dt.datetime.now(dt.UTC).date()
-            summary = backfill(
-                args.provider, args.start, end, args.assets, args.limit, args.offline, not args.no_transform,
-                offline_plans=_plans(args), timeframe=args.timeframe,
-            )  # fmt: skip
-        else:
-            summary = daily(
-                offline=args.offline,
-                providers=args.providers,
-                transform=args.command == "run",
-                offline_plans=_plans(args),
-                full_refresh=getattr(args, "full_refresh", False),
-            )
+        with prefect_api.serving():
+            summary = _call_flow(args)
     except RunFailedError as failed:
         console.render_summary(failed.summary)
         return 1
@@ -185,6 +172,32 @@ def _run_flow(args: argparse.Namespace) -> int:
         return 75  # EX_TEMPFAIL: try again later
     console.render_summary(summary)
     return 0
+
+
+def _call_flow(args: argparse.Namespace):
+    """The flow a run, extract, backfill, transform or check command stands for, called."""
+    from flows.backfill import backfill
+    from flows.daily import daily
+
+    if args.command == "transform":
+        return daily(providers=[], transform=True, full_refresh=args.full_refresh)
+    if args.command == "check":
+        from flows.check import check
+
+        return check(check_all=args.all)
+    if args.command == "backfill":
+        end = args.end or dt.datetime.now(dt.UTC).date()
+        return backfill(
+            args.provider, args.start, end, args.assets, args.limit, args.offline, not args.no_transform,
+            offline_plans=_plans(args), timeframe=args.timeframe,
+        )  # fmt: skip
+    return daily(
+        offline=args.offline,
+        providers=args.providers,
+        transform=args.command == "run",
+        offline_plans=_plans(args),
+        full_refresh=getattr(args, "full_refresh", False),
+    )
 
 
 def _operations(args: argparse.Namespace) -> int:

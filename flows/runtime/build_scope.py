@@ -9,11 +9,13 @@ before the first build, or on a full refresh, it runs everything: seeds, views, 
 Otherwise the seeds and the tables built from them alone (the universe, the trading calendar)
 are as built, and so are the views on DuckDB, which binds a view to its tables by name at
 query time, unless the view's SQL is decided when it is compiled by reading the warehouse (a
-staging view of a raw table that may not exist yet, a view reading the stored feature state):
-those are compiled and created again. Postgres binds a view to the table it was created on,
-and dbt drops a rebuilt table with CASCADE, so there every view in scope is created again.
-dbt's unit tests check the SQL, not the data: they run when the project changed (and in the
-test suite), not every day.
+view reading the stored feature state): those are compiled and created again. A staging view
+of a raw table dlt has not created yet, or of a lake dataset without files, reads as empty
+(source_or_empty, lake_or_empty): the raw tables and lake datasets present are part of what
+makes the project "changed", so those views are created again when one appears. Postgres binds
+a view to the table it was created on, and dbt drops a rebuilt table with CASCADE, so there
+every view in scope is created again. dbt's unit tests check the SQL, not the data: they run
+when the project changed (and in the test suite), not every day.
 
 What the last publishing build saw is kept in the warehouse (`ops.build_state`), so every
 process and machine running flows against it agrees.
@@ -33,6 +35,8 @@ from flows.runtime.warehouse import execute, query, table_exists
 
 STATE_SCHEMA, STATE_TABLE = "ops", "build_state"
 PROJECT_KEY = "project"
+# Their reads of the warehouse (does the raw table, the lake dataset exist) are in the fingerprint.
+FINGERPRINTED_READS = {"macro.market_elt.source_or_empty", "macro.market_elt.lake_or_empty"}
 PROJECT_FILES = ("*.sql", "*.yml", "*.yaml", "*.csv", "*.md")
 # Jinja that reads the warehouse while a node is compiled: its SQL can differ from one build to the next.
 READS_WAREHOUSE = re.compile(r"get_relation\(|load_relation\(|get_columns_in_relation\(|run_query\(|is_incremental\(")
@@ -105,12 +109,12 @@ class BuildScope:
 
 def _reads_warehouse_when_compiled(manifest, node) -> bool:
     """Whether `node`'s SQL, or a macro it calls (directly or not), reads the warehouse."""
-    pending, seen = list(node.depends_on.macros), set()
+    pending, seen = [uid for uid in node.depends_on.macros if uid not in FINGERPRINTED_READS], set()
     if READS_WAREHOUSE.search(node.raw_code):
         return True
     while pending:
         macro = manifest.macros.get(pending.pop())
-        if macro is None or macro.unique_id in seen:
+        if macro is None or macro.unique_id in seen or macro.unique_id in FINGERPRINTED_READS:
             continue
         seen.add(macro.unique_id)
         if READS_WAREHOUSE.search(macro.macro_sql):
@@ -121,8 +125,16 @@ def _reads_warehouse_when_compiled(manifest, node) -> bool:
 
 def project_fingerprint(settings: Settings) -> str:
     """A hash of everything a build's SQL depends on besides the data: the dbt project's files,
-    profiles.yml, the dbt version and the target."""
+    profiles.yml, the dbt version and the target, the raw tables and the lake datasets present."""
     digest = hashlib.sha256(f"{dbt.version.__version__}|{settings.dbt_target}".encode())
+    raw_tables = query(
+        settings, "select table_name from information_schema.tables where table_schema = 'raw' order by table_name"
+    )
+    lake = Path(settings.lake_dir)
+    datasets = (
+        [path.name for path in sorted(lake.iterdir()) if next(path.rglob("*.parquet"), None)] if lake.is_dir() else []
+    )
+    digest.update(f"raw:{[name for (name,) in raw_tables]}|lake:{datasets}".encode())
     project = Path(settings.dbt_project_dir)
     files = sorted(
         path

@@ -32,7 +32,8 @@ def test_a_daily_build_of_alpha_vantage_runs_what_it_feeds_and_their_tests(manif
     assert {"int_feature_bars_batched", "int_daily_features_computed"} <= models
     # Views DuckDB keeps bound by name are not created again, unless compiled from the warehouse.
     assert "int_equity_bars_adjusted" not in models and "daily_bars" not in models
-    assert {"stg_alpha_vantage__daily", "int_feature_states_recursed"} <= models, "their SQL reads the warehouse"
+    assert "int_feature_states_recursed" in models, "its SQL reads the stored feature state"
+    assert "stg_alpha_vantage__daily" not in models, "the raw tables present are in the fingerprint"
     # Not fed by Alpha Vantage: the seeds' tables, the hourly bars.
     assert not {"dim_assets", "trading_calendar", "int_hourly_bars"} & models
     assert scope.seed_args() is None
@@ -73,6 +74,10 @@ def test_a_changed_project_runs_everything_and_a_build_without_loads_nothing(duc
     assert not scope.everything and scope.providers == ["alpha_vantage"]
     assert build_scope(settings, list(PROVIDERS), lake_changed=True).providers == ["alpha_vantage", "lake"]
 
+    # A raw table appearing (a pro key's first candles): the staging view reading it changes.
+    execute(settings, ["create table raw.coingecko_ohlc (coin_id text)"])
+    assert build_scope(settings, list(PROVIDERS)).everything, "a new raw table is a project change"
+    record_build(settings, build_scope(settings, list(PROVIDERS)))
     with (project / "seeds" / "known_gaps.csv").open("a") as gaps:
         gaps.write("MSFT,2026-01-02,2026-01-02,test\n")
     assert build_scope(settings, list(PROVIDERS)).everything, "an acknowledged gap is a project change"

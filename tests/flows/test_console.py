@@ -100,7 +100,7 @@ def test_off_a_terminal_every_log_line_reaches_the_console(tmp_path, monkeypatch
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "Finished in state Completed" in output
+    assert "Finished in state Completed" in output, output
     assert re.search(r"^\s*fear_greed\s*│", output, re.MULTILINE), "the summary table ends the output"
 
 

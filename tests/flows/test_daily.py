@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
 from extract.assets import load_assets
+from extract.emulator.server import Emulator
 from extract.settings import Settings
 from flows.daily import daily
+from flows.runtime import offline
 from flows.runtime.warehouse import query
 from tests.flows.intraday import assert_intraday_marts, first_hour, remove_a_print
 from tests.flows.targets import TARGETS, use_warehouse
@@ -19,6 +22,10 @@ HISTORY_DAYS = 20
 
 @pytest.fixture
 def flow_env(tmp_path, monkeypatch, prefect_harness):
+    # The offline emulator answers as of the test's start: a session closing while the test runs
+    # (London's at 16:30 UTC) would otherwise add a bar between its two runs.
+    started = dt.datetime.now(dt.UTC)
+    monkeypatch.setattr(offline, "Emulator", functools.partial(Emulator, clock=lambda: started))
     monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("DBT_TARGET", "dev")
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(HISTORY_DAYS))
