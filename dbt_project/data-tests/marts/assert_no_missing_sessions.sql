@@ -17,10 +17,8 @@ assets as (
 
 daily_bars as (
 
-    {#- on a daily run, the changed assets from the bars before their changes (change_scope);
-        the alias is read by the scope's correlated filter, which the linter does not see #}
-    select * from {{ ref('daily_bars') }} as daily_bars  -- noqa: AL05
-    where {{ change_scope_filter('daily_bars', 'daily_bars') }}
+    {#- on a daily run, the changed assets from the bars before their changes (change_scope) #}
+    select scoped.* from {{ change_scoped_rows(ref('daily_bars'), 'daily_bars') or ref('daily_bars') }} as scoped
 
 ),
 

@@ -10,33 +10,35 @@
 {#- dbt's hook for a test's model (the `where` config): the mart, narrowed to this build's changes -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set scope = (change_scope_filter(relation.identifier, 'scoped') if relation.identifier is not none else 'true') | trim -%}
-    {%- if not where and scope == 'true' -%}
+    {%- set scoped = change_scoped_rows(relation, relation.identifier) if relation.identifier is not none else none -%}
+    {%- if not where and scoped is none -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set filtered -%}
-        (select * from {{ relation }} as scoped where ({{ where or 'true' }}) and {{ scope }}) dbt_subquery
+        (select * from {{ scoped or relation }} as scoped where ({{ where or 'true' }})) dbt_subquery
     {%- endset -%}
     {{ return(filtered) }}
 {%- endmacro %}
 
 {#-
-    SQL keeping the rows of `model_name` (aliased `alias`) that this build's changes put in
-    scope: `true` when nothing narrows it (check_all, a model not change-scoped, no changes
-    table yet). `from_column`: `context_from` (the rows a test reads) or `changed_from` (the
-    rows it may report: the changes themselves).
+    The rows of `relation` (the change-scoped model `model_name`) this build's changes put in
+    scope, as a subquery: its rows of the changed assets from their `context_from` (the rows a
+    test reads) or `changed_from` (`from_column`: the changes themselves) on. None when nothing
+    narrows it (check_all, a model not change-scoped, no changes table yet). A join on the
+    changes (one row per asset), not a correlated EXISTS: DuckDB evaluates that one against every
+    distinct (asset, date) of the mart, a second at 7.3M rows where the join takes 30 ms.
 -#}
-{% macro change_scope_filter(model_name, alias, from_column='context_from') -%}
+{% macro change_scoped_rows(relation, model_name, from_column='context_from') -%}
     {%- set date_column = var('change_scoped_models', {}).get(model_name) -%}
     {%- set changes = change_scope_changes() if date_column else none -%}
     {%- if changes is none -%}
-        true
-    {%- else -%}
-        exists (
-            select 1 from {{ changes }} as changes
-            where changes.asset_id = {{ alias }}.asset_id and {{ alias }}.{{ date_column }} >= changes.{{ from_column }}
-        )
+        {{ return(none) }}
     {%- endif -%}
+    {%- set rows -%}
+        (select in_scope.* from {{ relation }} as in_scope inner join {{ changes }} as changes
+            on in_scope.asset_id = changes.asset_id and in_scope.{{ date_column }} >= changes.{{ from_column }})
+    {%- endset -%}
+    {{ return(rows) }}
 {%- endmacro %}
 
 {#- int_bar_changes as built, or none when everything is in scope -#}

@@ -10,7 +10,7 @@
     quarantined asset is not published, so it stays listed until it is. Every asset, from its first bar, before the
     first publish or after a full refresh.
 #}
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=["{{ analyze_relation(this) }}"]) }}
 
 {%- set watermarks = publish_watermarks('int_daily_bars') %}
 

@@ -21,7 +21,7 @@
     (tests/flows/test_incremental.py). Materialized before int_daily_bars deletes what it
     recomputes (its pre-hook reads this).
 #}
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=["{{ analyze_relation(this) }}"]) }}
 
 {%- set states = stored_relation('int_daily_bar_states') %}
 {%- set stored = stored_relation('int_daily_bars') %}

@@ -14,6 +14,7 @@
         materialized='incremental',
         incremental_strategy='append',
         pre_hook=["{{ bars_delete_recomputed(ref('int_bar_recomputes_planned')) }}"],
+        post_hook=["{{ analyze_relation(this) }}"],
         indexes=lookup_indexes(['asset_id', 'date']),
         on_schema_change='append_new_columns',
     )

@@ -8,7 +8,7 @@
     Without stored bars (the first run, a full refresh): every asset from its first hour.
     Materialized before int_hourly_bars deletes what it recomputes (its pre-hook reads this).
 #}
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=["{{ analyze_relation(this) }}"]) }}
 
 {%- set stored = stored_relation('int_hourly_bars') %}
 

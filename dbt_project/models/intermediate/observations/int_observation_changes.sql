@@ -8,7 +8,7 @@
     first or full build. Materialized before int_observations_collected and
     int_observations_pivoted delete what they recompute (their pre-hooks read this).
 #}
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=["{{ analyze_relation(this) }}"]) }}
 
 {%- set stored = stored_relation('int_observations_collected') %}
 

@@ -7,7 +7,7 @@
     (the 7-day volatility's returns and the previous close). Materialized before
     int_market_snapshots deletes what it recomputes (its pre-hook reads this).
 #}
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook=["{{ analyze_relation(this) }}"]) }}
 
 with
 
