@@ -22,6 +22,8 @@ from flows.gate import TestOutcome
 from flows.runtime import console
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+# The flows' steps (after `parse`, which writes the manifest): no artifact files.
+STEPS_WITHOUT_ARTIFACTS = ("seed", "run", "test", "run-operation", "source")
 
 
 class DbtCommandError(RuntimeError):
@@ -65,6 +67,10 @@ def dbt_args(command: list[str], settings: Settings) -> list[str]:
     log_file = console.log_file()
     if log_file is not None:
         args[len(command) : len(command)] = ["--log-path", str(log_file.parent)]
+    if command[0] in STEPS_WITHOUT_ARTIFACTS:
+        # Their results are read in memory (invoke_dbt); writing manifest.json and
+        # run_results.json after each step cost about a second of a small run's steps.
+        args.insert(len(command), "--no-write-json")
     if "DBT_LOG_LEVEL_FILE" not in os.environ:
         # A line per node and step in dbt.log, not every statement's SQL (writing that debug log
         # was a sixth of a small run's test time); DBT_LOG_LEVEL_FILE=debug brings it back.
