@@ -62,6 +62,14 @@ money_flows as (
 
 ),
 
+{#- what the 52-week extremes read in pass 1 (features_extremes_52w: engine-specific) #}
+
+extremes_prepared as (
+
+    {{ features_extremes_52w_prepared('money_flows') }}
+
+),
+
 {#- Window pass 1: the last 19 rows of each input (the raw values of the 20-row dispersions), extremes. #}
 
 lagged as (
@@ -87,10 +95,9 @@ lagged as (
         {#- 10-row extremes; pass 2 pairs each with its value 10 rows back #}
         greatest(high {%- for lag in range(1, 10) %}, lag(high, {{ lag }}) over asset_rows{% endfor %}) as highest_high_10,
         least(low {%- for lag in range(1, 10) %}, lag(low, {{ lag }}) over asset_rows{% endfor %}) as lowest_low_10,
-        max(high) over (asset_rows range between 364 preceding and current row) as highest_high_52w,
-        min(low) over (asset_rows range between 364 preceding and current row) as lowest_low_52w
+        {{ features_extremes_52w() }}
 
-    from money_flows
+    from extremes_prepared
     window asset_rows as (partition by asset_id order by day_number)
 
 ),
