@@ -147,6 +147,7 @@ final as (
         close / state_max_close - 1 as drawdown,
         {#- state for the next incremental run #}
         close_sum_10,
+        close_sum_20,
         rn,
         first_date,
         {#- the recursive state is kept on each asset's last bar only: the next run starts there #}

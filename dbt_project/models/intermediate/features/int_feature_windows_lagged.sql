@@ -109,9 +109,8 @@ summed as (
         {{ features_pass_one_results() }}
         {{ features_pass_two_inputs() }}
         close {% for lag in range(1, 10) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10,
-        case when rn >= 19 then (
-            close {% for lag in range(1, 20) %} + close_lag_{{ lag }}{% endfor %}
-        ) / 20 end as sma_20,
+        {#- sma_20's numerator (its first ten terms are close_sum_10, added in the same order) #}
+        close {% for lag in range(1, 20) %} + close_lag_{{ lag }}{% endfor %} as close_sum_20,
         case when rn >= 19 then (
             typical_price {% for lag in range(1, 20) %} + typical_price_lag_{{ lag }}{% endfor %}
         ) / 20 end as typical_price_mean_20,
