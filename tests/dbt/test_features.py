@@ -114,9 +114,11 @@ def test_incremental_run_equals_full_rebuild_bit_for_bit(warehouse):
         random_walk(3, 30, seed=13),
         random_walk(4, 120, seed=14).without_volume(slice(0, 30)),  # volume starts after the first run
         random_walk(5, 120, seed=15).without_volume(slice(60, 61)),  # poisoned before the first run
+        random_walk(6, 50, seed=16),  # stored up to the last seed row (33), continued by the smoothing alone
     ]
-    # 1, 3, 19, 95 and 5 days behind
+    # 1, 3, 19, 95, 5 and 16 days behind
     before = [full[0].head(399), full[1].head(257), full[2].head(11), full[3].head(25), full[4].head(115)]
+    before.append(full[5].head(34))
     warehouse.write_bars(before)
     warehouse.run_features()
     first_run = warehouse.read(warehouse.state_relation())
