@@ -24,7 +24,11 @@
             "{{ features_written_join_order(ref('int_feature_bars_batched')) }}",
             "{{ features_delete_recomputed(ref('int_feature_bars_batched')) }}",
         ],
-        post_hook=["{{ features_default_join_order() }}", "{{ features_analyze(this) }}"],
+        post_hook=[
+            "{{ features_default_join_order() }}",
+            "{{ features_analyze(this) }}",
+            {'sql': "{{ features_default_session_settings() }}", 'transaction': false},
+        ],
     )
 }}
 

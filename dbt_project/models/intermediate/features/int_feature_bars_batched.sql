@@ -19,7 +19,10 @@
         materialized='table',
         indexes=features_indexes(['asset_id', 'rn']),
         pre_hook=["{{ features_session_settings() }}"],
-        post_hook=["{{ features_analyze(this) }}"],
+        post_hook=[
+            "{{ features_analyze(this) }}",
+            {'sql': "{{ features_default_session_settings() }}", 'transaction': false},
+        ],
     )
 }}
 
