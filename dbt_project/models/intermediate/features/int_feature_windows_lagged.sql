@@ -134,6 +134,6 @@ summed as (
 
 )
 
-{#- ordered: window pass 2 reads the rows in its order (features_fence) #}
+{# ordered: window pass 2 reads the rows in its order (features_fence) #}
 select * from summed
 {{ features_fence() }}
