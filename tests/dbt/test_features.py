@@ -114,9 +114,11 @@ def test_incremental_run_equals_full_rebuild_bit_for_bit(warehouse):
         random_walk(3, 30, seed=13),
         random_walk(4, 120, seed=14).without_volume(slice(0, 30)),  # volume starts after the first run
         random_walk(5, 120, seed=15).without_volume(slice(60, 61)),  # poisoned before the first run
+        random_walk(6, 50, seed=16),  # stored up to the last seed row (33), continued by the smoothing alone
     ]
-    # 1, 3, 19, 95 and 5 days behind
+    # 1, 3, 19, 95, 5 and 16 days behind
     before = [full[0].head(399), full[1].head(257), full[2].head(11), full[3].head(25), full[4].head(115)]
+    before.append(full[5].head(34))
     warehouse.write_bars(before)
     warehouse.run_features()
     first_run = warehouse.read(warehouse.state_relation())
@@ -174,6 +176,29 @@ def test_restated_asset_is_recomputed_in_full_and_others_are_not(warehouse):
     assert not check_parity(warehouse.read(), [split, other])
     warehouse.run_features(full_refresh=True)
     assert_same_rows(after, warehouse.read(warehouse.state_relation()))
+
+
+def test_a_table_from_an_earlier_version_is_recomputed_in_full_by_the_next_run(warehouse):
+    """A stored table without a column the continued path reads (written by a version whose
+    moving averages added other sums) is not continued: the next run recomputes every asset and
+    its result equals a full refresh."""
+    series = [random_walk(1, 260, seed=41), random_walk(2, 230, seed=42, asset_type="equity")]
+    warehouse.write_bars([s.head(len(s) - 1) for s in series])
+    warehouse.run_features()
+    stored = warehouse.state_relation()
+    warehouse.execute(f"alter table {stored} drop column close_sum_20 cascade")  # cascade: the view
+    before = warehouse.read(stored, columns="asset_id, date, computed_at")
+
+    warehouse.write_bars(series)
+    warehouse.run_features()
+    after = warehouse.read(stored)
+
+    for asset_id, old in before.items():
+        assert not set(after[asset_id]["computed_at"]) & set(old["computed_at"]), f"asset {asset_id} was continued"
+        assert len(after[asset_id]["date"]) == len(old["date"]) + 1
+    warehouse.run_features(full_refresh=True)
+    assert_same_rows(after, warehouse.read(stored))
+    assert not check_parity(warehouse.read(), series)
 
 
 def test_the_readmes_window_feature_example_is_one_edit_and_one_list_entry(duckdb_settings, tmp_path, monkeypatch):

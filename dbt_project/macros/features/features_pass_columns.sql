@@ -49,15 +49,22 @@
 {%- endmacro %}
 
 {#-
-    SMA 50/200 (now and 5 rows back, for the slopes): the first row each is defined on, the row
-    offsets of the 10-row close sums it adds (in this order) and the divisor. The full build
-    lags the batch's sums; a continued asset reads the stored ones at the same offsets.
+    SMA 50/200 (now and 5 rows back, for the slopes): the first row each is defined on, the
+    rolling close sums it adds, in this order, as (column, rows back), and the divisor. The
+    20-row sums (close_sum_20, the numerator of sma_20) halve the terms of 10-row ones. The full
+    build lags the batch's sums; a continued asset reads the stored ones at the same offsets.
 -#}
 {% macro features_moving_averages() -%}
+    {%- set sums_200 = [] -%}
+    {%- set sums_200_lag_5 = [] -%}
+    {%- for back in range(0, 200, 20) -%}
+        {%- do sums_200.append(('close_sum_20', back)) -%}
+        {%- do sums_200_lag_5.append(('close_sum_20', back + 5)) -%}
+    {%- endfor -%}
     {{ return({
-        'sma_50': (49, range(0, 50, 10) | list, 50),
-        'sma_200': (199, range(0, 200, 10) | list, 200),
-        'sma_50_lag_5': (54, range(5, 50, 10) | list, 50),
-        'sma_200_lag_5': (204, range(5, 200, 10) | list, 200),
+        'sma_50': (49, [('close_sum_20', 0), ('close_sum_20', 20), ('close_sum_10', 40)], 50),
+        'sma_200': (199, sums_200, 200),
+        'sma_50_lag_5': (54, [('close_sum_20', 5), ('close_sum_20', 25), ('close_sum_10', 45)], 50),
+        'sma_200_lag_5': (204, sums_200_lag_5, 200),
     }) }}
 {%- endmacro %}

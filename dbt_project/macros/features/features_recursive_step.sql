@@ -12,8 +12,13 @@
     recursions fed by the bar itself, the outer one those fed by them (MACD signal from the MACD
     line, ADX from +DI/-DI), so no expression is repeated inside another.
     Select list: asset_id, rn, e12, e26, fast, sig, gain, loss, atr, pdm, mdm, trs, adx, obv, max_close.
+
+    seeding=true: every row (the seed phases by row number, then the smoothing); the step stops
+    at row features_seeded_row(). seeding=false: the smoothing alone, for the rows after it
+    (every seed is complete there): the same operations on those rows, without the row-number
+    branches, which made each of the recursion's thousands of steps costlier.
 #}
-{% macro features_recursive_step(states, bars_relation) -%}
+{% macro features_recursive_step(states, bars_relation, seeding=true) -%}
     {%- set prev = 'prev' -%}
     {%- set cur = 'cur' -%}
     {%- set d = 'double precision' -%}
@@ -22,29 +27,73 @@
     {%- set gain = 'case when ' ~ cur ~ '.close_change > 0 then ' ~ cur ~ '.close_change else cast(0 as ' ~ d ~ ') end' -%}
     {%- set loss = 'case when ' ~ cur ~ '.close_change < 0 then -' ~ cur ~ '.close_change else cast(0 as ' ~ d ~ ') end' -%}
 
-    {%- set e12 -%}
-        case
-            when {{ rn }} < 11 then {{ prev }}.e12 + {{ close }}
-            when {{ rn }} = 11 then ({{ prev }}.e12 + {{ close }}) / 12
-            else ({{ close }} - {{ prev }}.e12) * (cast(2 as {{ d }}) / 13) + {{ prev }}.e12
-        end
-    {%- endset -%}
-    {%- set e26 -%}
-        case
-            when {{ rn }} < 25 then {{ prev }}.e26 + {{ close }}
-            when {{ rn }} = 25 then ({{ prev }}.e26 + {{ close }}) / 26
-            else ({{ close }} - {{ prev }}.e26) * (cast(2 as {{ d }}) / 27) + {{ prev }}.e26
-        end
-    {%- endset -%}
-    {#- MACD's fast EMA: seeded with the mean of closes 14..25 so that it starts with the slow one. -#}
-    {%- set fast -%}
-        case
-            when {{ rn }} < 14 then cast(0 as {{ d }})
-            when {{ rn }} < 25 then {{ prev }}.fast + {{ close }}
-            when {{ rn }} = 25 then ({{ prev }}.fast + {{ close }}) / 12
-            else ({{ close }} - {{ prev }}.fast) * (cast(2 as {{ d }}) / 13) + {{ prev }}.fast
-        end
-    {%- endset -%}
+    {#- each recursion as its seed phases (condition, expression), in order, then its smoothing -#}
+    {%- set recursions = {} -%}
+    {%- for name, n, seed_from in [('e12', 12, none), ('e26', 26, none), ('fast', 12, 14)] -%}
+        {#- MACD's fast EMA: seeded with the mean of closes 14..25 so that it starts with the slow one. -#}
+        {%- set last = (seed_from or 0) + n - 1 -%}
+        {%- set phases = [] -%}
+        {%- if seed_from -%}
+            {%- do phases.append((rn ~ ' < ' ~ seed_from, 'cast(0 as ' ~ d ~ ')')) -%}
+        {%- endif -%}
+        {%- do phases.append((rn ~ ' < ' ~ last, prev ~ '.' ~ name ~ ' + ' ~ close)) -%}
+        {%- do phases.append((rn ~ ' = ' ~ last, '(' ~ prev ~ '.' ~ name ~ ' + ' ~ close ~ ') / ' ~ n)) -%}
+        {%- set smoothing = '(' ~ close ~ ' - ' ~ prev ~ '.' ~ name ~ ') * (cast(2 as ' ~ d ~ ') / ' ~ (n + 1) ~ ') + '
+            ~ prev ~ '.' ~ name -%}
+        {%- do recursions.update({name: (phases, smoothing)}) -%}
+    {%- endfor -%}
+    {%- for name, x in [('gain', gain), ('loss', loss), ('atr', cur ~ '.true_range')] -%}
+        {%- do recursions.update({name: (
+            [
+                (rn ~ ' = 0', 'cast(0 as ' ~ d ~ ')'),
+                (rn ~ ' < 14', prev ~ '.' ~ name ~ ' + ' ~ x),
+                (rn ~ ' = 14', '(' ~ prev ~ '.' ~ name ~ ' + ' ~ x ~ ') / 14'),
+            ],
+            '(' ~ prev ~ '.' ~ name ~ ' * 13 + ' ~ x ~ ') / 14',
+        )}) -%}
+    {%- endfor -%}
+    {#- ADX: Wilder's smoothed sums (not averages) of +DM, -DM and TR. -#}
+    {%- for name, x in [('pdm', cur ~ '.plus_dm'), ('mdm', cur ~ '.minus_dm'), ('trs', cur ~ '.true_range')] -%}
+        {%- do recursions.update({name: (
+            [(rn ~ ' = 0', 'cast(0 as ' ~ d ~ ')'), (rn ~ ' < 14', prev ~ '.' ~ name ~ ' + ' ~ x)],
+            prev ~ '.' ~ name ~ ' - ' ~ prev ~ '.' ~ name ~ ' / 14 + ' ~ x,
+        )}) -%}
+    {%- endfor -%}
+    {#- outer level: `step` holds the advanced states and the previous sig and adx -#}
+    {%- set macd = '(step.fast - step.e26)' -%}
+    {%- set pdi = '(100 * (step.pdm / step.trs))' -%}
+    {%- set mdi = '(100 * (step.mdm / step.trs))' -%}
+    {%- set dx_defined = '(step.trs <> 0 and step.pdm + step.mdm <> 0)' -%}
+    {%- set dx = '(100 * (abs(' ~ mdi ~ ' - ' ~ pdi ~ ') / (' ~ mdi ~ ' + ' ~ pdi ~ ')))' -%}
+    {%- set dx_or_zero = 'case when ' ~ dx_defined ~ ' then ' ~ dx ~ ' else 0 end' -%}
+    {%- do recursions.update({'sig': (
+        [
+            ('step.rn < 25', 'cast(0 as ' ~ d ~ ')'),
+            ('step.rn < 33', 'step.previous_sig + ' ~ macd),
+            ('step.rn = 33', '(step.previous_sig + ' ~ macd ~ ') / 9'),
+        ],
+        '(' ~ macd ~ ' - step.previous_sig) * (cast(2 as ' ~ d ~ ') / 10) + step.previous_sig',
+    )}) -%}
+    {%- do recursions.update({'adx': (
+        [
+            ('step.rn < 14', 'cast(0 as ' ~ d ~ ')'),
+            ('step.rn < 27', 'step.previous_adx + ' ~ dx_or_zero),
+            ('step.rn = 27', '(step.previous_adx + ' ~ dx_or_zero ~ ') / 14'),
+        ],
+        'case when ' ~ dx_defined ~ ' then (step.previous_adx * 13 + ' ~ dx ~ ') / 14 else step.previous_adx end',
+    )}) -%}
+    {%- set expression = {} -%}
+    {%- for name, (phases, smoothing) in recursions.items() -%}
+        {%- if seeding -%}
+            {%- set branches = [] -%}
+            {%- for condition, value in phases -%}
+                {%- do branches.append('when ' ~ condition ~ ' then ' ~ value) -%}
+            {%- endfor -%}
+            {%- do expression.update({name: 'case ' ~ branches | join(' ') ~ ' else ' ~ smoothing ~ ' end'}) -%}
+        {%- else -%}
+            {%- do expression.update({name: smoothing}) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {#- OBV runs on volume's own series (volume_rn, from the first bar with a volume); a missing
         volume after that makes it NULL from then on, as NaN does in TA-Lib. -#}
     {%- set obv -%}
@@ -56,61 +105,20 @@
             else {{ prev }}.obv
         end
     {%- endset -%}
-    {%- set wilder_average = {} -%}
-    {%- for name, x in [('gain', gain), ('loss', loss), ('atr', cur ~ '.true_range')] -%}
-        {%- set expression -%}
-            case
-                when {{ rn }} = 0 then cast(0 as {{ d }})
-                when {{ rn }} < 14 then {{ prev }}.{{ name }} + {{ x }}
-                when {{ rn }} = 14 then ({{ prev }}.{{ name }} + {{ x }}) / 14
-                else ({{ prev }}.{{ name }} * 13 + {{ x }}) / 14
-            end
-        {%- endset -%}
-        {%- do wilder_average.update({name: expression}) -%}
-    {%- endfor -%}
-    {#- ADX: Wilder's smoothed sums (not averages) of +DM, -DM and TR. -#}
-    {%- set wilder_sum = {} -%}
-    {%- for name, x in [('pdm', cur ~ '.plus_dm'), ('mdm', cur ~ '.minus_dm'), ('trs', cur ~ '.true_range')] -%}
-        {%- set expression -%}
-            case
-                when {{ rn }} = 0 then cast(0 as {{ d }})
-                when {{ rn }} < 14 then {{ prev }}.{{ name }} + {{ x }}
-                else {{ prev }}.{{ name }} - {{ prev }}.{{ name }} / 14 + {{ x }}
-            end
-        {%- endset -%}
-        {%- do wilder_sum.update({name: expression}) -%}
-    {%- endfor -%}
-    {#- outer level: `step` holds the advanced states and the previous sig and adx -#}
-    {%- set macd = '(step.fast - step.e26)' -%}
-    {%- set pdi = '(100 * (step.pdm / step.trs))' -%}
-    {%- set mdi = '(100 * (step.mdm / step.trs))' -%}
-    {%- set dx_defined = '(step.trs <> 0 and step.pdm + step.mdm <> 0)' -%}
-    {%- set dx = '(100 * (abs(' ~ mdi ~ ' - ' ~ pdi ~ ') / (' ~ mdi ~ ' + ' ~ pdi ~ ')))' -%}
     select
         step.asset_id,
         step.rn,
         step.e12,
         step.e26,
         step.fast,
-        case
-            when step.rn < 25 then cast(0 as {{ d }})
-            when step.rn < 33 then step.previous_sig + {{ macd }}
-            when step.rn = 33 then (step.previous_sig + {{ macd }}) / 9
-            else ({{ macd }} - step.previous_sig) * (cast(2 as {{ d }}) / 10) + step.previous_sig
-        end as sig,
+        {{ expression['sig'] }} as sig,
         step.gain,
         step.loss,
         step.atr,
         step.pdm,
         step.mdm,
         step.trs,
-        case
-            when step.rn < 14 then cast(0 as {{ d }})
-            when step.rn < 27 then step.previous_adx + case when {{ dx_defined }} then {{ dx }} else 0 end
-            when step.rn = 27 then (step.previous_adx + case when {{ dx_defined }} then {{ dx }} else 0 end) / 14
-            when {{ dx_defined }} then (step.previous_adx * 13 + {{ dx }}) / 14
-            else step.previous_adx
-        end as adx,
+        {{ expression['adx'] }} as adx,
         step.obv,
         step.max_close
 
@@ -119,16 +127,16 @@
         select
             {{ cur }}.asset_id,
             {{ rn }} as rn,
-            {{ e12 }} as e12,
-            {{ e26 }} as e26,
-            {{ fast }} as fast,
+            {{ expression['e12'] }} as e12,
+            {{ expression['e26'] }} as e26,
+            {{ expression['fast'] }} as fast,
             {{ prev }}.sig as previous_sig,
-            {{ wilder_average['gain'] }} as gain,
-            {{ wilder_average['loss'] }} as loss,
-            {{ wilder_average['atr'] }} as atr,
-            {{ wilder_sum['pdm'] }} as pdm,
-            {{ wilder_sum['mdm'] }} as mdm,
-            {{ wilder_sum['trs'] }} as trs,
+            {{ expression['gain'] }} as gain,
+            {{ expression['loss'] }} as loss,
+            {{ expression['atr'] }} as atr,
+            {{ expression['pdm'] }} as pdm,
+            {{ expression['mdm'] }} as mdm,
+            {{ expression['trs'] }} as trs,
             {{ prev }}.adx as previous_adx,
             {{ obv }} as obv,
             greatest({{ prev }}.max_close, {{ close }}) as max_close
@@ -139,6 +147,15 @@
             on
                 {{ cur }}.asset_id = {{ prev }}.asset_id
                 and {{ cur }}.rn = {{ prev }}.rn + 1
+                {%- if seeding %}
+                and {{ cur }}.rn <= {{ features_seeded_row() }}
+                {%- endif %}
 
     ) as step
+{%- endmacro %}
+
+{#- The last row any recursion is still being seeded on (MACD's signal, rows 25..33): from the
+    next row on every step is the smoothing alone. -#}
+{% macro features_seeded_row() -%}
+    {{ return(33) }}
 {%- endmacro %}

@@ -7,7 +7,7 @@
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set internal = ['asset_id', 'date', 'rn', 'first_date', 'close', 'volume', 'close_sum_10', 'computed_at'] -%}
+    {%- set internal = ['asset_id', 'date', 'rn', 'first_date', 'close', 'volume', 'close_sum_10', 'close_sum_20', 'computed_at'] -%}
     {%- set columns = [] -%}
     {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- set name = column.name | lower -%}

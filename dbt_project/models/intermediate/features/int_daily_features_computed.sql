@@ -24,7 +24,11 @@
             "{{ features_written_join_order(ref('int_feature_bars_batched')) }}",
             "{{ features_delete_recomputed(ref('int_feature_bars_batched')) }}",
         ],
-        post_hook=["{{ features_default_join_order() }}", "{{ features_analyze(this) }}"],
+        post_hook=[
+            "{{ features_default_join_order() }}",
+            "{{ features_analyze(this) }}",
+            {'sql': "{{ features_default_session_settings() }}", 'transaction': false},
+        ],
     )
 }}
 
@@ -147,6 +151,7 @@ final as (
         close / state_max_close - 1 as drawdown,
         {#- state for the next incremental run #}
         close_sum_10,
+        close_sum_20,
         rn,
         first_date,
         {#- the recursive state is kept on each asset's last bar only: the next run starts there #}

@@ -19,7 +19,10 @@
         materialized='table',
         indexes=features_indexes(['asset_id', 'rn']),
         pre_hook=["{{ features_session_settings() }}"],
-        post_hook=["{{ features_analyze(this) }}"],
+        post_hook=[
+            "{{ features_analyze(this) }}",
+            {'sql': "{{ features_default_session_settings() }}", 'transaction': false},
+        ],
     )
 }}
 
@@ -95,17 +98,46 @@ batch_bars as (
 
 {% endif %}
 
-{#- the asset type (annualisation of realized_vol) for the batch's bars only #}
+{#-
+    Where each asset's volume series starts in this batch (features.md, "Missing inputs"): its
+    first new bar with a volume. An aggregate of the bars joined back by asset, not a second
+    window pass over the batch.
+#}
+
+volume_starts as (
+
+    select
+        daily_bars.asset_id,
+        min(daily_bars.date) as volume_start_date
+
+    from {{ ref('int_daily_bars') }} as daily_bars
+    {%- if previous is not none %}
+    left join plans
+        on daily_bars.asset_id = plans.asset_id
+    {%- endif %}
+    where
+        daily_bars.volume is not null
+        {%- if previous is not none %}
+        and (plans.asset_id is null or not plans.is_unchanged or daily_bars.date > plans.date)
+        {%- endif %}
+    group by daily_bars.asset_id
+
+),
+
+{#- the asset type (annualisation of realized_vol) and the volume series' start, for the batch's bars only #}
 
 batched as (
 
     select
         batch_bars.*,
-        assets.asset_type
+        assets.asset_type,
+        volume_starts.volume_start_date
 
     from batch_bars
     left join assets
         on batch_bars.asset_id = assets.asset_id
+    left join volume_starts
+        on batch_bars.asset_id = volume_starts.asset_id
 
 ),
 
@@ -142,9 +174,34 @@ numbered as (
         #}
         coalesce(lag(date, 19) over asset_rows, min(date) over whole_history) as context_start,
         coalesce(first_date, min(date) over whole_history) as asset_first_date,
-        {#- the first new bar with a volume: where volume's own series starts, unless it has already #}
-        min(case when (is_full_history or date > base_date) and volume is not null then date end) over whole_history
-            as volume_start_date
+        {#- the row volume's series starts on (a continued asset keeps its stored start): rows before its date #}
+        {%- if previous is none %}
+        case
+            when volume_start_date is not null then count(case when date < volume_start_date then 1 end) over whole_history
+        end as volume_start_rn,
+        {%- else %}
+        coalesce(
+            base_volume_start_rn,
+            case
+                when volume_start_date is null then null
+                when is_full_history then count(case when date < volume_start_date then 1 end) over whole_history
+                else
+                    base_rn
+                    - count(case when date <= base_date then 1 end) over whole_history
+                    + count(case when date <= volume_start_date then 1 end) over whole_history
+            end
+        ) as volume_start_rn,
+        {%- endif %}
+        {#- the first new bar without a volume after the series started: NULL from there on #}
+        min(
+            case
+                when
+                    (is_full_history or date > base_date)
+                    and volume is null
+                    and (base_volume_start_rn is not null or date > volume_start_date)
+                    then date
+            end
+        ) over whole_history as first_poisoned_date
 
     from batched
     window
@@ -159,27 +216,6 @@ numbered as (
     makes the volume features (OBV, MFI, rvol) NULL from that bar on, as NaN does in TA-Lib:
     volume_rn is NULL there, and the asset's last bar keeps the series' state.
 #}
-
-{# partition aggregates, not running ones: no second sort of the batch #}
-
-volume_series as (
-
-    select
-        *,
-        coalesce(base_volume_start_rn, min(case when date = volume_start_date then rn end) over whole_history)
-            as volume_start_rn,
-        coalesce(base_volume_poisoned, false) as was_poisoned,
-        min(
-            case
-                when is_new and volume is null and (base_volume_start_rn is not null or date > volume_start_date)
-                    then rn
-            end
-        ) over whole_history as first_poisoned_rn
-
-    from numbered
-    window whole_history as (partition by asset_id)
-
-),
 
 final as (
 
@@ -201,11 +237,16 @@ final as (
         previous_low,
         {#- the row in volume's series; NULL before it starts and from its first missing volume on #}
         case
-            when rn >= volume_start_rn and not was_poisoned and (first_poisoned_rn is null or rn < first_poisoned_rn)
+            when
+                rn >= volume_start_rn
+                and not coalesce(base_volume_poisoned, false)
+                and (first_poisoned_date is null or date < first_poisoned_date)
                 then rn - volume_start_rn
         end as volume_rn,
         case when is_last_row then volume_start_rn end as state_volume_start_rn,
-        case when is_last_row then was_poisoned or coalesce(first_poisoned_rn <= rn, false) end as state_volume_poisoned,
+        case
+            when is_last_row then coalesce(base_volume_poisoned, false) or coalesce(first_poisoned_date <= date, false)
+        end as state_volume_poisoned,
         case when is_last_row then history_hash end as history_hash,
         case when is_last_row then context_start end as context_start,
         case when rn > 0 then close - previous_close end as close_change,
@@ -224,7 +265,7 @@ final as (
             when rn > 0 then cast(0 as double precision)
         end as minus_dm
 
-    from volume_series
+    from numbered
 
 )
 

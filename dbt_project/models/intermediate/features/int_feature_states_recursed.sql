@@ -1,12 +1,17 @@
 {#
     The exact recursive features (EMA, MACD, Wilder's RSI/ATR/ADX smoothing, OBV, running max
-    close) for every new bar of the batch: one recursive CTE walking all assets one row per
+    close) for every new bar of the batch: recursive CTEs walking all assets one row per
     step, from an empty state before row 0 (full histories) or from the stored state of the
     last computed bar (continued assets, read from the stored features). The step is
     features_recursive_step(), so a continued run repeats the full build's floating-point
     operations bit for bit.
 
-    The recursive term reads the batch table directly (not through an import CTE): DuckDB then
+    Two recursions: `seeded_states` takes each asset through the seed phases (rows up to
+    features_seeded_row(), 34 steps), `smoothed_states` carries on from there with the
+    smoothing alone (the same operations without the row-number branches: cheaper steps, and
+    there are thousands of them). A continued asset enters where its stored state row is.
+
+    The recursive terms read the batch table directly (not through an import CTE): DuckDB then
     prunes the scan to the next row number with the table's zone maps (the batch is stored
     ordered by rn), Postgres probes the (asset_id, rn) index.
 
@@ -17,6 +22,7 @@
 
 {%- set state_columns = features_state_columns() %}
 {%- set previous = features_previous_relation() %}
+{%- set seeded_row = features_seeded_row() %}
 
 with recursive
 
@@ -31,9 +37,10 @@ stored_states as (
 
 {% endif -%}
 
-states (asset_id, rn, {{ state_columns | join(', ') }}) as (
+{#- An empty state one row before each full history; the stored state of continued assets. #}
 
-    {#- An empty state one row before each full history; the stored state of continued assets. #}
+start_states as (
+
     select
         batch.asset_id,
         case when batch.is_full_history then batch.rn - 1 else batch.rn end as rn,
@@ -57,16 +64,44 @@ states (asset_id, rn, {{ state_columns | join(', ') }}) as (
         (batch.is_full_history and batch.rn = 0)
         or batch.is_state_row
 
+),
+
+seeded_states (asset_id, rn, {{ state_columns | join(', ') }}) as (
+
+    select * from start_states
+    where rn < {{ seeded_row }}
+
     union all
 
-    {{ features_recursive_step('states', ref('int_feature_bars_batched')) }}
+    {{ features_recursive_step('seeded_states', ref('int_feature_bars_batched'), seeding=true) }}
+
+),
+
+smoothed_states (asset_id, rn, {{ state_columns | join(', ') }}) as (
+
+    select * from seeded_states
+    where rn = {{ seeded_row }}
+
+    union all
+
+    select * from start_states
+    where rn >= {{ seeded_row }}
+
+    union all
+
+    {{ features_recursive_step('smoothed_states', ref('int_feature_bars_batched'), seeding=false) }}
 
 ),
 
 final as (
 
-    select * from states
+    select * from seeded_states
     where rn >= 0
+
+    union all
+
+    select * from smoothed_states
+    where rn > {{ seeded_row }}
 
 )
 

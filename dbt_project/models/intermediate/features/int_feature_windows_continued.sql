@@ -5,8 +5,8 @@
     windows need (the deepest lag chain: a 10-row sum lagged 11 rows; the 20th log return),
     so its new bars' longer windows are read from stored rows instead, each giving the full
     build's bits: the 52-week extremes from daily_bars (max and min are exact), the close 60
-    rows back, and SMA 50/200 from the stored 10-row close sums at the same row offsets,
-    added in the same order. Each join writes its small side last: that is the hash join's
+    rows back, and SMA 50/200 from the stored 10- and 20-row close sums at the same row
+    offsets, added in the same order. Each join writes its small side last: that is the hash join's
     build side (features_written_join_order).
 
     Empty on a full build (no stored features): every asset is then computed from its batch.
@@ -19,6 +19,14 @@
 {%- set d = 'double precision' %}
 {%- set moving_averages = features_moving_averages() %}
 {%- set previous = features_previous_relation() %}
+{#- the stored sums each moving average reads, as (column, rows back), and the rows back they are on #}
+{%- set stored_terms = [] %}
+{%- for first_rn, terms, n in moving_averages.values() %}
+    {%- for term in terms if term[1] > 0 and term not in stored_terms %}
+        {%- do stored_terms.append(term) %}
+    {%- endfor %}
+{%- endfor %}
+{%- set offsets = (stored_terms | map(attribute=1) | list + [60]) | unique | sort %}
 
 {% if previous is not none -%}
 
@@ -61,7 +69,8 @@ continued_new_sums as (
         date,
         rn,
         close,
-        close_sum_10
+        close_sum_10,
+        close_sum_20
 
     from feature_windows_lagged
     where is_new and not is_full_history
@@ -69,7 +78,7 @@ continued_new_sums as (
 ),
 
 {#-
-    The rows each new bar reads: 5, 10, ..., 195 rows back, by equi-joins on (asset_id, rn),
+    The rows each new bar reads (60 rows back and those of the moving averages' sums), by equi-joins on (asset_id, rn),
     not a range join (Postgres probes its (asset_id, rn) index, DuckDB hashes the few keys).
 #}
 
@@ -83,7 +92,7 @@ lookup_rows as (
 
     from continued_new_sums
     cross join (
-        values {% for offset in range(5, 200, 5) %}({{ offset }}){{ ', ' if not loop.last }}{% endfor %}
+        values {% for offset in offsets %}({{ offset }}){{ ', ' if not loop.last }}{% endfor %}
     ) as offsets (rows_back)
 
 ),
@@ -97,7 +106,8 @@ looked_up as (
         lookup_rows.date,
         lookup_rows.rows_back,
         stored.close,
-        stored.close_sum_10
+        stored.close_sum_10,
+        stored.close_sum_20
 
     from {{ previous }} as stored
     inner join lookup_rows
@@ -112,7 +122,8 @@ looked_up as (
         lookup_rows.date,
         lookup_rows.rows_back,
         continued_new_sums.close,
-        continued_new_sums.close_sum_10
+        continued_new_sums.close_sum_10,
+        continued_new_sums.close_sum_20
 
     from continued_new_sums
     inner join lookup_rows
@@ -129,10 +140,11 @@ continued_close_sums as (
         continued_new_sums.date,
         continued_new_sums.rn,
         continued_new_sums.close_sum_10,
+        continued_new_sums.close_sum_20,
         max(case when looked_up.rows_back = 60 then looked_up.close end) as close_lag_60,
-        {%- for offset in range(5, 200, 5) %}
-        max(case when looked_up.rows_back = {{ offset }} then looked_up.close_sum_10 end)
-            as close_sum_10_back_{{ offset }}{{ ',' if not loop.last }}
+        {%- for column, back in stored_terms %}
+        max(case when looked_up.rows_back = {{ back }} then looked_up.{{ column }} end)
+            as {{ column }}_back_{{ back }}{{ ',' if not loop.last }}
         {%- endfor %}
 
     from continued_new_sums
@@ -144,7 +156,8 @@ continued_close_sums as (
         continued_new_sums.asset_id,
         continued_new_sums.date,
         continued_new_sums.rn,
-        continued_new_sums.close_sum_10
+        continued_new_sums.close_sum_10,
+        continued_new_sums.close_sum_20
 
 ),
 
@@ -154,10 +167,10 @@ continued_long_windows as (
         asset_id,
         date,
         close_lag_60,
-        {%- for name, (first_rn, offsets, n) in moving_averages.items() %}
+        {%- for name, (first_rn, terms, n) in moving_averages.items() %}
         case when rn >= {{ first_rn }} then (
-            {% for offset in offsets -%}
-            {{ ' + ' if not loop.first }}{{ 'close_sum_10' if offset == 0 else 'close_sum_10_back_' ~ offset }}
+            {% for column, back in terms -%}
+            {{ ' + ' if not loop.first }}{{ column if back == 0 else column ~ '_back_' ~ back }}
             {%- endfor %}
         ) / {{ n }} end as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}

@@ -62,6 +62,14 @@ money_flows as (
 
 ),
 
+{#- what the 52-week extremes read in pass 1 (features_extremes_52w: engine-specific) #}
+
+extremes_prepared as (
+
+    {{ features_extremes_52w_prepared('money_flows') }}
+
+),
+
 {#- Window pass 1: the last 19 rows of each input (the raw values of the 20-row dispersions), extremes. #}
 
 lagged as (
@@ -87,10 +95,9 @@ lagged as (
         {#- 10-row extremes; pass 2 pairs each with its value 10 rows back #}
         greatest(high {%- for lag in range(1, 10) %}, lag(high, {{ lag }}) over asset_rows{% endfor %}) as highest_high_10,
         least(low {%- for lag in range(1, 10) %}, lag(low, {{ lag }}) over asset_rows{% endfor %}) as lowest_low_10,
-        max(high) over (asset_rows range between 364 preceding and current row) as highest_high_52w,
-        min(low) over (asset_rows range between 364 preceding and current row) as lowest_low_52w
+        {{ features_extremes_52w() }}
 
-    from money_flows
+    from extremes_prepared
     window asset_rows as (partition by asset_id order by day_number)
 
 ),
@@ -102,9 +109,8 @@ summed as (
         {{ features_pass_one_results() }}
         {{ features_pass_two_inputs() }}
         close {% for lag in range(1, 10) %} + close_lag_{{ lag }}{% endfor %} as close_sum_10,
-        case when rn >= 19 then (
-            close {% for lag in range(1, 20) %} + close_lag_{{ lag }}{% endfor %}
-        ) / 20 end as sma_20,
+        {#- sma_20's numerator (its first ten terms are close_sum_10, added in the same order) #}
+        close {% for lag in range(1, 20) %} + close_lag_{{ lag }}{% endfor %} as close_sum_20,
         case when rn >= 19 then (
             typical_price {% for lag in range(1, 20) %} + typical_price_lag_{{ lag }}{% endfor %}
         ) / 20 end as typical_price_mean_20,
@@ -128,4 +134,6 @@ summed as (
 
 )
 
+{# ordered: window pass 2 reads the rows in its order (features_fence) #}
 select * from summed
+{{ features_fence() }}

@@ -2,7 +2,7 @@
     Window pass 2 of daily_features: the two-pass dispersions around the 20-row means
     (Bollinger's population variance, CCI's mean deviation, the realized volatility's sample
     variance), then the windows built from pass 1's partial results (SMA 50/200 from lagged
-    10-row close sums, 20-row extremes from 10-row ones, 14-row money flows from 7-row ones,
+    10- and 20-row close sums, 20-row extremes from 10-row ones, 14-row money flows from 7-row ones,
     the slow stochastic from fast %K's last rows), then Bollinger bands and slow %K/%D.
 #}
 {{ config(materialized='ephemeral') }}
@@ -18,6 +18,17 @@ feature_windows_lagged as (
 
 ),
 
+means as (
+
+    select
+        *,
+        case when rn >= 19 then close_sum_20 / 20 end as sma_20
+
+    from feature_windows_lagged
+    {{ features_fence() }}
+
+),
+
 dispersions as (
 
     select
@@ -25,6 +36,7 @@ dispersions as (
         {{ features_pass_one_results() }}
         {{ features_pass_two_inputs() }}
         close_sum_10,
+        close_sum_20,
         sma_20,
         typical_price_mean_20,
         fast_k,
@@ -50,12 +62,12 @@ dispersions as (
             {%- endfor %}
         ) / 19 as log_return_variance_20
 
-    from feature_windows_lagged
+    from means
     {{ features_fence() }}
 
 ),
 
-{#- Window pass 2: SMA 50/200 from lagged 10-row sums, 20-row extremes, 14-row flows, fast %K's last rows. #}
+{#- Window pass 2: SMA 50/200 from lagged 10- and 20-row sums, 20-row extremes, 14-row flows, fast %K's last rows. #}
 
 relagged as (
 
@@ -68,10 +80,11 @@ relagged as (
         typical_price_mean_deviation_20,
         log_return_variance_20,
         close_sum_10,
-        {%- for name, (first_rn, offsets, n) in moving_averages.items() %}
+        close_sum_20,
+        {%- for name, (first_rn, terms, n) in moving_averages.items() %}
         case when rn >= {{ first_rn }} then (
-            {% for offset in offsets -%}
-            {{ ' + ' if not loop.first }}{{ 'close_sum_10' if offset == 0 else 'lag(close_sum_10, ' ~ offset ~ ') over asset_rows' }}
+            {% for column, back in terms -%}
+            {{ ' + ' if not loop.first }}{{ column if back == 0 else 'lag(' ~ column ~ ', ' ~ back ~ ') over asset_rows' }}
             {%- endfor %}
         ) / {{ n }} end as {{ name }},
         {%- endfor %}
