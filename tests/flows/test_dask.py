@@ -140,6 +140,48 @@ def test_the_daily_flow_in_batches_on_dask_publishes_what_the_thread_runner_publ
     assert report.assets_ok == len(coins) and report.calls == len(coins) + batches, "a chart and a markets call each"
 
 
+def _raw_tables(settings: Settings) -> dict[str, list[tuple]]:
+    """Every table dlt loaded into `raw`, its rows in a stable order, without dlt's per-load ids."""
+    tables = query(settings, "select table_name from information_schema.tables where table_schema = 'raw'")
+    loaded = {}
+    for (table,) in sorted(tables):
+        if table.startswith("_dlt"):
+            continue
+        columns, _ = columns_and_rows(settings, f"select * from raw.{table} limit 0")
+        kept = sorted(column for column in columns if column not in ("_dlt_load_id", "_dlt_id"))
+        order = ", ".join(str(i) for i in range(1, len(kept) + 1))
+        loaded[table] = query(settings, f"select {', '.join(kept)} from raw.{table} order by {order}")
+    return loaded
+
+
+@pytest.mark.postgres
+def test_on_postgres_batches_load_side_by_side_what_the_thread_runner_loads(cluster, run_env, pg_env, monkeypatch):
+    """A new Postgres warehouse: the batches create their tables one at a time and load in
+    parallel afterwards; the call ledger is created once."""
+    import psycopg2
+
+    monkeypatch.setenv("DBT_TARGET", "postgres")
+    threads = run_env("threads", "thread")
+    assert daily(transform=False).ok
+    expected = _raw_tables(threads)
+
+    admin = psycopg2.connect(**{**threads.postgres.connect_kwargs(), "dbname": "postgres"})
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'drop database if exists "{threads.postgres.dbname}_dask"')
+        cursor.execute(f'create database "{threads.postgres.dbname}_dask"')
+    admin.close()
+    monkeypatch.setenv("PGDATABASE", f"{threads.postgres.dbname}_dask")
+    monkeypatch.setenv("MARKET_ELT_BATCH_ASSETS", "2")
+    on_dask = run_env("dask", "dask", cluster)
+    summary = daily(transform=False)
+    assert summary.ok, summary.text()
+    assert _raw_tables(on_dask) == expected
+    assert _sources_state(on_dask) == _sources_state(threads)
+    counted = query(on_dask, "select sum(calls) from ops.call_ledger where period = 'day'")[0][0]
+    assert counted == sum(report.calls for report in summary.providers), "every call of every batch, once"
+
+
 def test_a_failing_asset_on_a_worker_is_reported_as_on_the_thread_runner(
     cluster, run_env, frozen_emulator, monkeypatch
 ):
