@@ -20,7 +20,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
@@ -69,16 +69,16 @@ def pipeline_for(provider: str, settings: Settings, working_dir: Path | None = N
     )
 
 
-_LOCAL_WRITERS: dict[str, threading.Lock] = {}
-_LOCAL_WRITERS_LOCK = threading.Lock()
-
-
 def warehouse_id(settings: Settings) -> str:
     """Names the warehouse for the locks that serialize its writers."""
     if settings.destination == "postgres":
         pg = settings.postgres
         return f"postgres://{pg.host}:{pg.port}/{pg.dbname}"
     return f"duckdb://{settings.duckdb_path}"
+
+
+_LOCAL_WRITERS: dict[str, threading.Lock] = {}
+_LOCAL_WRITERS_LOCK = threading.Lock()
 
 
 def local_writer(settings: Settings) -> Callable[[], AbstractContextManager]:
@@ -98,7 +98,7 @@ class Coordination:
 
     writer: Callable[[], AbstractContextManager] | None = None
     slots: Callable[[str, int], SharedSlots] | None = None
-    working_dir: Path | None = field(default=None)
+    working_dir: Path | None = None
 
     def writer_for(self, settings: Settings) -> Callable[[], AbstractContextManager]:
         return self.writer or local_writer(settings)

@@ -86,7 +86,7 @@ class RateBudget:
         self._lock = threading.Condition()
         self._windows: list[_Window] = []
         self.account = account or provider
-        self._share: Callable[[str, int], SharedSlots] | None = None
+        self._share: Callable[[str, int, float], SharedSlots] | None = None
         self._shared: list[tuple[float, SharedSlots]] = []
         # The shared slots a thread's call in flight holds: given back to the pools they came
         # from, even when new limits replaced the pools meanwhile.
@@ -123,8 +123,8 @@ class RateBudget:
                     self._windows.append(window)
             self._shared = self._shared_pools()
 
-    def share(self, slots: Callable[[str, int], SharedSlots]) -> None:
-        """Hold every call also in a pool of each window's size, `slots(name, limit)`, that budgets
+    def share(self, slots: Callable[[str, int, float], SharedSlots]) -> None:
+        """Hold every call also in a pool of each window's size, `slots(name, limit, seconds)`, that budgets
         of the same account elsewhere name alike (flows/runtime/dask_shared.py): their calls
         together keep within each window."""
         with self._lock:
@@ -135,7 +135,12 @@ class RateBudget:
         if self._share is None:
             return []
         return [
-            (window.seconds, self._share(f"market-elt:{self.account}:{window.limit}/{window.seconds:g}s", window.limit))
+            (
+                window.seconds,
+                self._share(
+                    f"market-elt:{self.account}:{window.limit}/{window.seconds:g}s", window.limit, window.seconds
+                ),
+            )
             for window in self._windows
         ]
 
