@@ -175,12 +175,14 @@ def _finish(runner, plans: list[_Batches], settings: Settings, summary: RunSumma
     """Commit each provider's merged state changes (tasks on the workers, which hold the
     warehouse's writer lock); its report and errors to the summary, the assets of batches never
     started reported deferred."""
+    # A batch commits the state it restored plus its own changes: with one batch that changed
+    # anything, the state committed last is already whole.
     commits = {
         plan.provider: runner.submit(
             commit_batches, {"provider": plan.provider, "settings": settings, "changes": plan.changes}
         )
         for plan in plans
-        if any(plan.changes)
+        if sum(1 for change in plan.changes if change) > 1
     }
     for plan in plans:
         for batch in plan.batches[plan.submitted :]:
