@@ -154,6 +154,38 @@ class ServerMemorySampler(threading.Thread):
 # ---------------------------------------------------------------- generated payloads
 
 
+class StepTimes:
+    """Seconds spent in each dlt step (`extract`, `normalize`, `load`) of every pipeline run in
+    this process while active: the product runs the steps one by one (extract/pipeline.py), so
+    dlt's last trace holds only the last one."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._saved: dict = {}
+
+    def __enter__(self) -> StepTimes:
+        import dlt
+
+        for step in ("extract", "normalize", "load"):
+            method = self._saved[step] = getattr(dlt.Pipeline, step)
+
+            def timed(pipeline, *args, _step=step, _method=method, **kwargs):
+                started = time.monotonic()
+                try:
+                    return _method(pipeline, *args, **kwargs)
+                finally:
+                    self.seconds[_step] = self.seconds.get(_step, 0.0) + time.monotonic() - started
+
+            setattr(dlt.Pipeline, step, timed)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import dlt
+
+        for step, method in self._saved.items():
+            setattr(dlt.Pipeline, step, method)
+
+
 def bench_now() -> dt.datetime:
     """A fixed clock for one day: payloads and the emulator agree on the last session."""
     today = dt.datetime.now(dt.UTC).date()

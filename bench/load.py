@@ -99,14 +99,14 @@ def dlt_load(
 
     if pg_env:
         os.environ.update(pg_env)
-    from extract.pipeline import extract_provider, pipeline_for
+    from extract.pipeline import extract_provider
 
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     profiler = common.py_spy(os.getpid(), Path(profile), 600) if profile else None
     settings = common.settings_for(urls, Path(workdir) / "warehouse.duckdb", target)
-    report = extract_provider("alpha_vantage", settings, now=dt.datetime.fromisoformat(now_iso), assets=_symbols(n))
-    trace = pipeline_for("alpha_vantage", settings).last_trace
-    steps = {step.step: round((step.finished_at - step.started_at).total_seconds(), 1) for step in trace.steps}
+    with common.StepTimes() as times:
+        report = extract_provider("alpha_vantage", settings, now=dt.datetime.fromisoformat(now_iso), assets=_symbols(n))
+    steps = {step: round(seconds, 1) for step, seconds in times.seconds.items()}
     if profiler:
         profiler.send_signal(2)
         profiler.wait(timeout=60)

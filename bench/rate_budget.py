@@ -50,18 +50,16 @@ def backfill(settings, symbols: list[str], batch: int | None, now: dt.datetime, 
     budget = spec.budget(settings, now)
     size = batch or backfill_batch_size(budget, settings.workers, spec.calls_per_asset(job, settings, now))
     started = time.monotonic()
-    loads, load_seconds = 0, 0.0
-    for start in range(0, len(symbols), size):
-        if time.monotonic() - started > stop_after:
-            break
-        batch = symbols[start : start + size]
-        source = spec.source(batch, settings, report, now, job, budget)
-        _run(pipeline, "alpha_vantage", source, report, settings)
-        loads += 1
-        trace = pipeline.last_trace
-        load_seconds += sum(
-            (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.step in ("normalize", "load")
-        )
+    loads = 0
+    with common.StepTimes() as times:
+        for start in range(0, len(symbols), size):
+            if time.monotonic() - started > stop_after:
+                break
+            batch = symbols[start : start + size]
+            source = spec.source(batch, settings, report, now, job, budget)
+            _run(pipeline, "alpha_vantage", source, report, settings)
+            loads += 1
+    load_seconds = times.seconds.get("normalize", 0.0) + times.seconds.get("load", 0.0)
     return {
         "batch": size,
         "elapsed": round(time.monotonic() - started, 1),

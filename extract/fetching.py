@@ -6,11 +6,16 @@ only touched from the resource's own thread. When the day budget runs out, no ne
 starts: the ones not fetched are reported as deferred and their cursors stay put. A
 configuration error (no key, a key of another plan) stops the provider the same way, reported
 once instead of once per asset.
+
+Providers fetching at the same time in one process share one progress display (a terminal
+holds one live display); a Dask worker draws none (its terminal, if any, is not the user's).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
@@ -24,17 +29,54 @@ from extract.report import ProviderReport
 T = TypeVar("T")
 
 
-def _progress(description: str, total: int) -> Progress:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-    progress.add_task(description, total=total)
-    return progress
+def _in_dask_worker() -> bool:
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+class _SharedProgress:
+    """One live progress display for every fetch_each running in this process: a bar each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._progress: Progress | None = None
+        self._bars = 0
+
+    @contextlib.contextmanager
+    def bar(self, description: str, total: int) -> Iterator[Callable[[], None]]:
+        """A bar for the block; yields the function that advances it by one."""
+        with self._lock:
+            if self._progress is None:
+                self._progress = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    transient=True,
+                    disable=not sys.stderr.isatty() or _in_dask_worker(),
+                )
+                self._progress.start()
+            progress = self._progress
+            task = progress.add_task(description, total=total)
+            self._bars += 1
+        try:
+            yield lambda: progress.advance(task)
+        finally:
+            with self._lock:
+                progress.remove_task(task)
+                self._bars -= 1
+                if self._bars == 0:
+                    progress.stop()
+                    self._progress = None
+
+
+_PROGRESS = _SharedProgress()
 
 
 def fetch_each(
@@ -48,12 +90,12 @@ def fetch_each(
     """Yield (asset, result) as fetches complete; failures and deferrals go to the report.
     `label` says what is fetched on the progress bar when a provider fetches in several passes."""
     pending_assets = list(assets)
-    progress = _progress(f"{report.provider} {label}".rstrip(), len(pending_assets))
+    bar = _PROGRESS.bar(f"{report.provider} {label}".rstrip(), len(pending_assets))
     exhausted: str | None = None  # why no new asset starts (day budget spent, configuration)
     # Twice as many submitted as running: while this thread hands results to dlt (which
     # writes them), the workers start the next ones instead of waiting for it.
     queued = max(1, workers) * 2
-    with progress, ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=report.provider) as pool:
+    with bar as advance, ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=report.provider) as pool:
         running: dict[Future, str] = {}
         queue = iter(pending_assets)
         while True:
@@ -69,7 +111,7 @@ def fetch_each(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 asset = running.pop(future)
-                progress.advance(0)
+                advance()
                 try:
                     result = future.result()
                 except BudgetExhaustedError as exc:

@@ -23,6 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PERIODS = ("day", "month")
+# market-elt's advisory lock for creating the ledger (the warehouse lock is 7_203_501).
+DDL_ADVISORY_KEY = 7_203_502
 
 CREATE_TABLE = """
 create table if not exists {table} (
@@ -103,10 +105,14 @@ class MemoryLedger(Ledger):
 
 class SqlLedger(Ledger):
     """The ledger in a database table, one short transaction per call. `connect` opens a DB-API
-    connection (sqlite3 or psycopg2); `placeholder` is its parameter style."""
+    connection (sqlite3 or psycopg2); `placeholder` is its parameter style; `setup` are the
+    statements that create the table, run in one transaction on each new connection."""
 
-    def __init__(self, connect: Callable[[], object], table: str, placeholder: str, lock_rows: bool) -> None:
+    def __init__(
+        self, connect: Callable[[], object], table: str, placeholder: str, lock_rows: bool, setup: list[str]
+    ) -> None:
         self._connect, self._table, self._p, self._lock_rows = connect, table, placeholder, lock_rows
+        self._setup = setup
         self._lock = threading.Lock()
         self._connection = None
 
@@ -116,7 +122,8 @@ class SqlLedger(Ledger):
             if self._connection is None:
                 self._connection = self._connect()
                 with contextlib.closing(self._connection.cursor()) as cursor:
-                    cursor.execute(CREATE_TABLE.format(table=self._table))
+                    for statement in self._setup:
+                        cursor.execute(statement)
                 self._connection.commit()
             cursor = self._connection.cursor()
             try:
@@ -191,7 +198,7 @@ def sqlite_ledger(path: Path) -> SqlLedger:
         connection.execute("pragma journal_mode = wal")
         return _AutocommitAware(connection)
 
-    return SqlLedger(connect, "call_ledger", "?", lock_rows=False)
+    return SqlLedger(connect, "call_ledger", "?", lock_rows=False, setup=[CREATE_TABLE.format(table="call_ledger")])
 
 
 class _AutocommitAware:
@@ -217,13 +224,13 @@ class _AutocommitAware:
 
 
 def postgres_ledger(connect: Callable[[], object]) -> SqlLedger:
-    """The ledger of a Postgres warehouse: `ops.call_ledger`, row-locked per call."""
-
-    def connect_with_schema():
-        connection = connect()
-        with contextlib.closing(connection.cursor()) as cursor:
-            cursor.execute("create schema if not exists ops")
-        connection.commit()
-        return connection
-
-    return SqlLedger(connect_with_schema, "ops.call_ledger", "%s", lock_rows=True)
+    """The ledger of a Postgres warehouse: `ops.call_ledger`, row-locked per call. Its schema and
+    table are created under a transaction-level advisory lock: Postgres' `if not exists` is no
+    guard against another session creating the same object at the same moment (workers of one
+    run starting together fail with a duplicate pg_type key)."""
+    setup = [
+        f"select pg_advisory_xact_lock({DDL_ADVISORY_KEY})",
+        "create schema if not exists ops",
+        CREATE_TABLE.format(table="ops.call_ledger"),
+    ]
+    return SqlLedger(connect, "ops.call_ledger", "%s", lock_rows=True, setup=setup)

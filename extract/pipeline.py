@@ -5,18 +5,30 @@ crash leaves the others' cursors and data untouched. Backfills load in batches o
 each batch one dlt load committing its data and its "finished" marks together, so a crash or
 Ctrl-C loses at most the batch in flight and a rerun skips what was finished. The batches of
 one backfill share one call budget, and a batch is sized from it (`backfill_batch_size`).
+
+Providers extract side by side (threads of one process, or Dask workers: `Coordination`): each
+run fetches, parses and normalizes on its own, and takes the warehouse's writer lock to touch
+the warehouse. DuckDB admits one writing process, so every access to it holds the lock; on
+Postgres only a load that creates tables or columns does (two creating the same one at once
+would fail), the others load in parallel.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from extract.assets import load_assets
 from extract.backfill import Backfill
-from extract.ratelimit import RateBudget
+from extract.ratelimit import RateBudget, SharedSlots
 from extract.registry import provider as provider_spec
 from extract.report import ProviderReport
 from extract.settings import Settings
@@ -45,13 +57,58 @@ def destination(settings: Settings):
     return dlt.destinations.duckdb(credentials=credentials)
 
 
-def pipeline_for(provider: str, settings: Settings) -> dlt.Pipeline:
+def pipeline_for(provider: str, settings: Settings, working_dir: Path | None = None) -> dlt.Pipeline:
+    """The provider's pipeline, working in `working_dir` (default `settings.dlt_dir`). Its state
+    and schemas are committed to the warehouse with every load, so a pipeline in a new directory
+    (another process or machine) restores them from there before it runs."""
     return dlt.pipeline(
         pipeline_name=f"market_elt_{provider}",
-        pipelines_dir=str(settings.dlt_dir),
+        pipelines_dir=str(working_dir or settings.dlt_dir),
         destination=destination(settings),
         dataset_name=RAW_DATASET,
     )
+
+
+def warehouse_id(settings: Settings) -> str:
+    """Names the warehouse for the locks that serialize its writers."""
+    if settings.destination == "postgres":
+        pg = settings.postgres
+        return f"postgres://{pg.host}:{pg.port}/{pg.dbname}"
+    return f"duckdb://{settings.duckdb_path}"
+
+
+_LOCAL_WRITERS: dict[str, threading.Lock] = {}
+_LOCAL_WRITERS_LOCK = threading.Lock()
+
+
+def local_writer(settings: Settings) -> Callable[[], AbstractContextManager]:
+    """The warehouse's writer lock among the threads of this process."""
+    with _LOCAL_WRITERS_LOCK:
+        lock = _LOCAL_WRITERS.setdefault(warehouse_id(settings), threading.Lock())
+    return lambda: lock
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """What an extraction shares with the ones running beside it. `writer()` holds the
+    warehouse's writer lock (default: among this process's threads); `slots(name, limit)`, when
+    set, shares each call window with budgets in other processes (extract/ratelimit.py);
+    `working_dir` is dlt's working directory (default the persistent `settings.dlt_dir`; a
+    fresh one restores the pipeline's state from the warehouse)."""
+
+    writer: Callable[[], AbstractContextManager] | None = None
+    slots: Callable[[str, int], SharedSlots] | None = None
+    working_dir: Path | None = None
+
+    def writer_for(self, settings: Settings) -> Callable[[], AbstractContextManager]:
+        return self.writer or local_writer(settings)
+
+    def budget(self, provider: str, settings: Settings, now: dt.datetime) -> RateBudget:
+        """A fresh call budget of the provider, its windows shared when `slots` is set."""
+        budget = provider_spec(provider).budget(settings, now)
+        if self.slots is not None:
+            budget.share(self.slots)
+        return budget
 
 
 def provider_assets(provider: str, settings: Settings | None = None) -> list[str]:
@@ -111,36 +168,93 @@ def append_first_loads(pipeline: dlt.Pipeline, source) -> list[str]:
     return absent
 
 
-def _run(pipeline: dlt.Pipeline, provider: str, source, report: ProviderReport, settings: Settings) -> None:
+def changes_storage(pipeline: dlt.Pipeline) -> bool:
+    """Whether loading what the pipeline normalized creates the dataset, a table or a column."""
+    with contextlib.ExitStack() as stack:
+        for name in pipeline.schema_names:
+            schema = pipeline.schemas[name]
+            client = stack.enter_context(pipeline.destination_client(name))
+            if not client.is_storage_initialized():
+                return True
+            wanted = {table: schema.get_table_columns(table) for table in schema.tables}
+            wanted = {table: columns for table, columns in wanted.items() if columns}
+            for table, stored in client.get_storage_tables(list(wanted)):
+                if not stored or set(wanted[table]) - set(stored):
+                    return True
+    return False
+
+
+def holding_warehouse(
+    settings: Settings, writer: Callable[[], AbstractContextManager], creates: bool = False
+) -> AbstractContextManager:
+    """The writer lock where the warehouse needs it: for any access to DuckDB, for a change of
+    tables (`creates`) on Postgres."""
+    return writer() if settings.destination == "duckdb" or creates else contextlib.nullcontext()
+
+
+def _run(
+    pipeline: dlt.Pipeline,
+    provider: str,
+    source,
+    report: ProviderReport,
+    settings: Settings,
+    coordination: Coordination | None = None,
+    synced: bool = False,
+) -> None:
+    """dlt's run in its steps: sync the state from the warehouse (unless `synced` already),
+    extract, normalize, load; the steps touching the warehouse hold the writer lock
+    (`coordination`) as `holding_warehouse` says. Pending packages of an interrupted run of this
+    working directory are loaded with the new one, in order."""
     for key, value in DLT_CONFIG.items():  # here, so every caller's run gets them
         dlt.config[key] = value
-    append_first_loads(pipeline, source)
-    pipeline.run(source, loader_file_format=loader_file_format(settings, provider_spec(provider).arrow))
-    normalized = pipeline.last_trace.last_normalize_info
+    writer = (coordination or Coordination()).writer_for(settings)
+    with holding_warehouse(settings, writer):
+        if not synced:
+            pipeline.sync_destination()
+        append_first_loads(pipeline, source)
+    pipeline.extract(source, loader_file_format=loader_file_format(settings, provider_spec(provider).arrow))
+    normalized = pipeline.normalize()
     counts = normalized.row_counts if normalized else {}
     report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
+    creates = settings.destination != "duckdb" and changes_storage(pipeline)
+    with holding_warehouse(settings, writer, creates):
+        pipeline.load()
 
 
 def extract_provider(
-    provider: str, settings: Settings, now: dt.datetime | None = None, assets: list[str] | None = None
+    provider: str,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    assets: list[str] | None = None,
+    coordination: Coordination | None = None,
 ) -> ProviderReport:
     """The daily extract of one provider (default: its active assets). Per-asset failures are
     recorded on the report; only a failure to load at all raises."""
     now = now or dt.datetime.now(dt.UTC)
+    coordination = coordination or Coordination()
     spec = provider_spec(provider)
     report = ProviderReport(provider)
-    pipeline = pipeline_for(provider, settings)
+    pipeline = pipeline_for(provider, settings, coordination.working_dir)
     assets = provider_assets(provider, settings) if assets is None else assets
-    budget = spec.budget(settings, now)
-    _run(pipeline, provider, spec.source(assets, settings, report, now, None, budget), report, settings)
+    budget = coordination.budget(provider, settings, now)
+    source = spec.source(assets, settings, report, now, None, budget)
+    _run(pipeline, provider, source, report, settings, coordination)
     report.record_budget(budget.usage())
     report.finished = dt.datetime.now(dt.UTC)
     return report
 
 
-def finished_assets(pipeline: dlt.Pipeline, provider: str, backfill: Backfill) -> set[str]:
-    """Assets a previous (possibly interrupted) run of this backfill finished and loaded."""
-    pipeline.sync_destination()
+def finished_assets(
+    pipeline: dlt.Pipeline,
+    provider: str,
+    backfill: Backfill,
+    settings: Settings,
+    writer: Callable[[], AbstractContextManager],
+) -> set[str]:
+    """Assets a previous (possibly interrupted) run of this backfill finished and loaded (the
+    pipeline's state synced from the warehouse)."""
+    with holding_warehouse(settings, writer):
+        pipeline.sync_destination()
     resources = pipeline.state.get("sources", {}).get(provider, {}).get("resources", {})
     return set(
         resources.get(provider_spec(provider).backfill_resource, {}).get("backfills", {}).get(backfill.job_id, [])
@@ -173,25 +287,28 @@ def backfill_provider(
     limit: int | None = None,
     now: dt.datetime | None = None,
     batch_size: int | None = None,
+    coordination: Coordination | None = None,
 ) -> ProviderReport:
     """Load [start, end] for the given (default: all active) assets, resuming a previous run
     of the same range: finished assets are not fetched again. `limit` caps how many assets
     this invocation takes on (the rest are left for the next one). `batch_size` overrides
     `backfill_batch_size` (assets per dlt load)."""
     now = now or dt.datetime.now(dt.UTC)
+    coordination = coordination or Coordination()
     spec = provider_spec(provider)
     report = ProviderReport(provider)
-    pipeline = pipeline_for(provider, settings)
+    pipeline = pipeline_for(provider, settings, coordination.working_dir)
     wanted = assets or provider_assets(provider, settings)
-    done = finished_assets(pipeline, provider, backfill)
+    done = finished_assets(pipeline, provider, backfill, settings, coordination.writer_for(settings))
     todo = [asset for asset in wanted if asset not in done][:limit]
     report.skipped = len(wanted) - len(todo)
-    budget = spec.budget(settings, now)  # one set of windows across the batches
+    budget = coordination.budget(provider, settings, now)  # one set of windows across the batches
     calls_per_asset = spec.calls_per_asset(backfill, settings, now)
     batch_size = batch_size or backfill_batch_size(budget, settings.workers, calls_per_asset)
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        _run(pipeline, provider, spec.source(batch, settings, report, now, backfill, budget), report, settings)
+        source = spec.source(batch, settings, report, now, backfill, budget)
+        _run(pipeline, provider, source, report, settings, coordination, synced=True)
         if report.deferred:
             reason = next(iter(report.deferred.values()))
             report.deferred.update({asset: reason for asset in todo[start + batch_size :]})

@@ -86,8 +86,11 @@ class RateBudget:
         self._lock = threading.Condition()
         self._windows: list[_Window] = []
         self.account = account or provider
-        self._share: Callable[[str, int], SharedSlots] | None = None
+        self._share: Callable[[str, int, float], SharedSlots] | None = None
         self._shared: list[tuple[float, SharedSlots]] = []
+        # The shared slots a thread's call in flight holds: given back to the pools they came
+        # from, even when new limits replaced the pools meanwhile.
+        self._holding = threading.local()
         self.set_limits(per_second=per_second, per_minute=per_minute, per_day=per_day, per_month=per_month)
         self.ledger = ledger or MemoryLedger()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
@@ -120,9 +123,9 @@ class RateBudget:
                     self._windows.append(window)
             self._shared = self._shared_pools()
 
-    def share(self, slots: Callable[[str, int], SharedSlots]) -> None:
-        """Hold every call also in a pool of each window's size, `slots(name, limit)`, that budgets
-        of the same account elsewhere name alike (flows/runtime/dask_budget.py): their calls
+    def share(self, slots: Callable[[str, int, float], SharedSlots]) -> None:
+        """Hold every call also in a pool of each window's size, `slots(name, limit, seconds)`, that budgets
+        of the same account elsewhere name alike (flows/runtime/dask_shared.py): their calls
         together keep within each window."""
         with self._lock:
             self._share = slots
@@ -132,7 +135,12 @@ class RateBudget:
         if self._share is None:
             return []
         return [
-            (window.seconds, self._share(f"market-elt:{self.account}:{window.limit}/{window.seconds:g}s", window.limit))
+            (
+                window.seconds,
+                self._share(
+                    f"market-elt:{self.account}:{window.limit}/{window.seconds:g}s", window.limit, window.seconds
+                ),
+            )
             for window in self._windows
         ]
 
@@ -142,7 +150,8 @@ class RateBudget:
 
     def acquire(self) -> None:
         """Block until a call may be made; raise BudgetExhaustedError when the day or month is
-        spent. Every acquire must be followed by one `release()`, whether the call succeeded or not."""
+        spent. Every acquire must be followed by one `release()` in the same thread, whether the call
+        succeeded or not."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -165,18 +174,19 @@ class RateBudget:
                     break
                 self.waited_seconds += wait
             self._sleep(wait)
-        taken: list[SharedSlots] = []
+        taken: list[tuple[float, SharedSlots]] = []
         try:
-            for _seconds, slots in shared:
+            for seconds, slots in shared:
                 slots.acquire()
-                taken.append(slots)
+                taken.append((seconds, slots))
         except BaseException:  # nothing was sent: the slots taken go back at once
-            for slots in taken:
+            for _seconds, slots in taken:
                 slots.release_after(0.0)
             with self._lock:
                 self.in_flight -= 1
                 self._lock.notify_all()
             raise
+        self._holding.slots = taken
 
     def release(self) -> None:
         """The call taken by `acquire()` is over (answered, failed or timed out): its slot
@@ -188,7 +198,7 @@ class RateBudget:
             for window in self._windows:
                 window.recent.append(now)
             self._lock.notify_all()
-            shared = list(self._shared)
+        shared, self._holding.slots = getattr(self._holding, "slots", []), []
         for seconds, slots in shared:
             slots.release_after(seconds + self.margin)
 

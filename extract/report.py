@@ -31,6 +31,13 @@ class ProviderReport:
     budget: dict[str, tuple[int, int | None, bool]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def __getstate__(self) -> dict:
+        """Reports travel between processes (Dask workers): the lock stays behind."""
+        return {name: value for name, value in self.__dict__.items() if name != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
     def count_call(self, *_args, **_kwargs) -> None:
         """A `requests` response hook: every HTTP answer, retries included, is one call."""
         with self._lock:
@@ -69,9 +76,38 @@ class ProviderReport:
 
     def record_budget(self, usage: dict[str, tuple[int, int | None, bool]]) -> None:
         self.budget = usage
-        calls, quota, _ = usage.get("month", (0, None, False))
+        warning = self.quota_warning()
+        if warning:
+            self.warn(warning)
+
+    def quota_warning(self) -> str | None:
+        """The monthly quota is nearly spent (by every run: the ledger's count)."""
+        calls, quota, _ = self.budget.get("month", (0, None, False))
         if quota and calls >= QUOTA_WARNING_SHARE * quota:
-            self.warn(f"{self.provider}: {calls:,} of this month's {quota:,} calls used ({calls / quota:.0%})")
+            return f"{self.provider}: {calls:,} of this month's {quota:,} calls used ({calls / quota:.0%})"
+        return None
+
+    def absorb(self, batch: ProviderReport) -> None:
+        """Add the report of one batch of this provider's assets (run elsewhere) to this one.
+        The budget is the latest batch's (the ledger's counts are every run's anyway), and so is
+        the quota warning."""
+        with self._lock:
+            quota_warnings = {self.quota_warning(), batch.quota_warning()}
+            self.started = min(self.started, batch.started)
+            if batch.finished and (self.finished is None or batch.finished >= self.finished):
+                self.finished = batch.finished
+                self.budget = batch.budget or self.budget
+            self.calls += batch.calls
+            self.rows += batch.rows
+            self.assets_ok += batch.assets_ok
+            self.skipped += batch.skipped
+            self.failures.update(batch.failures)
+            self.deferred.update(batch.deferred)
+            self.notes.update(batch.notes)
+            warnings = [text for text in self.warnings + batch.warnings if text not in quota_warnings]
+            self.warnings = list(dict.fromkeys([*warnings, *filter(None, [self.quota_warning()])]))
+            self.blocked = self.blocked or batch.blocked
+            self.plan = batch.plan or self.plan
 
     @property
     def ok(self) -> bool:

@@ -18,8 +18,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 ASSETS_CSV = DBT_PROJECT_DIR / "seeds" / "assets.csv"
 
 BUDGET_WINDOWS = ("second", "minute", "day", "month")
+TASK_RUNNERS = ("thread", "dask")
 # A provider's budget with every limit lifted (the offline emulator, benchmarks).
 NO_LIMITS = {f"per_{window}": None for window in BUDGET_WINDOWS}
+
 
 def _lookup(env_name: str | None, dlt_key: str, default: str | None = None) -> str | None:
     """Read `env_name` from the environment, else `dlt_key` from dlt's config and secrets."""
@@ -113,6 +115,12 @@ class Settings:
     lake_root: Path | None = None
     # Alpaca timeframes (`1Min`, `1Hour`) the daily run extends in the lake; none by default.
     lake_timeframes: tuple[str, ...] = ()
+    # Where extraction tasks run: `thread` (the flow's process) or `dask` (flows/runtime/task_runner.py).
+    task_runner: str = "thread"
+    # The dask.distributed scheduler to use; None: a LocalCluster started for the run.
+    dask_scheduler_address: str | None = None
+    # Assets per extraction task on the dask runner: a provider serving more is split into batches.
+    batch_assets: int = 500
 
     @property
     def lake_dir(self) -> Path:
@@ -183,6 +191,12 @@ class Settings:
             raise ValueError(
                 f"MARKET_ELT_LAKE_TIMEFRAMES: 1Min and/or 1Hour (comma-separated), got {', '.join(unknown)}"
             )
+        task_runner = _lookup("MARKET_ELT_TASK_RUNNER", "runtime.task_runner", "thread").lower()
+        if task_runner not in TASK_RUNNERS:
+            raise ValueError(f"MARKET_ELT_TASK_RUNNER must be one of {', '.join(TASK_RUNNERS)}, got {task_runner!r}")
+        batch_assets = int(_lookup("MARKET_ELT_BATCH_ASSETS", "runtime.batch_assets", "500"))
+        if batch_assets < 1:
+            raise ValueError(f"MARKET_ELT_BATCH_ASSETS must be at least 1, got {batch_assets}")
         return cls(
             duckdb_path=duckdb_path.expanduser().resolve(),
             dbt_target=_lookup("DBT_TARGET", "runtime.dbt_target", "dev"),
@@ -212,6 +226,9 @@ class Settings:
             pipelines_dir=Path(pipelines_dir).resolve() if pipelines_dir else None,
             lake_root=Path(lake).expanduser().resolve() if lake else None,
             lake_timeframes=timeframes,
+            task_runner=task_runner,
+            dask_scheduler_address=_lookup("DASK_SCHEDULER_ADDRESS", "runtime.dask_scheduler_address"),
+            batch_assets=batch_assets,
         )
 
 

@@ -1,4 +1,5 @@
-"""The daily flow: extract every provider, then dbt seed + run, then dbt test.
+"""The daily flow: extract every provider (all at once: flows/fan_out.py), then dbt seed + run,
+then dbt test.
 
 One provider's failure (or one asset's) does not stop the others or the transform: dbt
 still builds from what is in raw. The flow run fails at the end, with the summary, when
@@ -15,10 +16,11 @@ from extract.assets import Asset, load_assets
 from extract.calendars import session_closed
 from extract.registry import PROVIDERS
 from extract.settings import Settings
+from flows.fan_out import extract_providers
 from flows.runtime.offline import provider_settings
 from flows.runtime.summary import RunSummary
 from flows.runtime.warehouse_lock import warehouse_lock
-from flows.tasks import collect, extract, finish, lake_refresh, run_transform
+from flows.tasks import collect, finish, lake_refresh, run_transform
 
 
 def closed_session_assets(provider: str, assets: list[Asset], now: dt.datetime) -> tuple[list[str], list[str]]:
@@ -69,8 +71,7 @@ def daily(
         provider_settings(Settings.from_env(), offline, offline_plans) as settings,
         warehouse_lock(settings, f"flow run {runtime.flow_run.name} (daily)", settings.lock_timeout, print),
     ):
-        for provider in providers:
-            collect(summary, provider, extract(provider, settings, selected.get(provider), return_state=True))
+        extract_providers(settings, providers, selected, summary)
         lake_written = "alpaca" in providers and bool(settings.lake_timeframes)
         if lake_written:
             for timeframe in settings.lake_timeframes:

@@ -12,7 +12,8 @@ from extract.alpaca import alpaca_symbols
 from extract.alpaca.intraday import backfill_lake, refresh_lake
 from extract.assets import load_assets
 from extract.backfill import Backfill
-from extract.pipeline import backfill_provider, extract_provider
+from extract.batches import BatchResult, commit_changes, fresh_working_dir, run_batch
+from extract.pipeline import backfill_provider, extract_provider, finished_assets, pipeline_for
 from extract.registry import PROVIDERS
 from extract.report import ProviderReport
 from extract.settings import Settings
@@ -22,6 +23,7 @@ from flows.runtime.build_scope import build_scope, record_build
 from flows.runtime.dbt import DbtSummary, invoke_dbt, parse_project
 from flows.runtime.runlog import record_run
 from flows.runtime.summary import RunSummary
+from flows.runtime.task_runner import coordination
 from flows.runtime.warehouse import marts_summary, table_exists
 
 
@@ -31,9 +33,55 @@ def extract(provider: str, settings: Settings, assets: list[str] | None = None) 
     """Extract and load one provider (`assets`: these of its ids, default all it serves).
     Retried only when loading itself failed: per-asset failures are already isolated in the
     report, and merges make a retry idempotent."""
-    report = extract_provider(provider, settings, assets=assets)
+    report = extract_provider(provider, settings, assets=assets, coordination=coordination(settings))
     get_run_logger().info(report.summary_line())
     return report
+
+
+@task(retries=2, retry_delay_seconds=5, task_run_name="extract-{provider}-{part}", cache_policy=NO_CACHE)
+def extract_batch(provider: str, settings: Settings, assets: list[str], part: str, now: dt.datetime) -> BatchResult:
+    """One batch of a provider's assets, in whichever process or machine runs it
+    (extract/batches.py); `part` names it (e.g. `2of5`). Retried like `extract`."""
+    result = run_batch(
+        provider,
+        settings,
+        coordination(settings),
+        lambda shared: extract_provider(provider, settings, now, assets, coordination=shared),
+    )
+    get_run_logger().info(result.report.summary_line())
+    return result
+
+
+@task(retries=1, retry_delay_seconds=5, task_run_name="backfill-{provider}-{part}", cache_policy=NO_CACHE)
+def backfill_batch(
+    provider: str, settings: Settings, window: Backfill, assets: list[str], part: str, now: dt.datetime
+) -> BatchResult:
+    """One batch of a backfill, one dlt load (extract/batches.py); a retry skips the assets
+    it finished."""
+    result = run_batch(
+        provider,
+        settings,
+        coordination(settings),
+        lambda shared: backfill_provider(
+            provider, settings, window, assets=assets, now=now, batch_size=len(assets), coordination=shared
+        ),
+    )
+    get_run_logger().info(result.report.summary_line())
+    return result
+
+
+@task(retries=2, retry_delay_seconds=5, task_run_name="commit-state-{provider}", cache_policy=NO_CACHE)
+def commit_batches(provider: str, settings: Settings, changes: list[dict]) -> None:
+    """The provider's dlt state with every batch's changes, committed (extract/batches.py)."""
+    commit_changes(provider, settings, changes, coordination(settings))
+
+
+@task(retries=2, retry_delay_seconds=5, task_run_name="backfill-done-{provider}", cache_policy=NO_CACHE)
+def backfill_finished(provider: str, settings: Settings, window: Backfill) -> set[str]:
+    """The assets earlier runs of this backfill finished, read from the warehouse's state."""
+    with fresh_working_dir(provider, coordination(settings)) as shared:
+        pipeline = pipeline_for(provider, settings, shared.working_dir)
+        return finished_assets(pipeline, provider, window, settings, shared.writer_for(settings))
 
 
 @task(retries=1, retry_delay_seconds=5, task_run_name="backfill-{provider}", cache_policy=NO_CACHE)
@@ -41,7 +89,9 @@ def backfill(
     provider: str, settings: Settings, window: Backfill, assets: list[str] | None, limit: int | None
 ) -> ProviderReport:
     """Resumable: a retry (or a rerun after a crash) skips the assets already finished."""
-    report = backfill_provider(provider, settings, window, assets=assets, limit=limit)
+    report = backfill_provider(
+        provider, settings, window, assets=assets, limit=limit, coordination=coordination(settings)
+    )
     get_run_logger().info(report.summary_line())
     return report
 

@@ -152,6 +152,20 @@ def hourly_ohlc(series: CoinSeries, start: dt.datetime, end: dt.datetime, now: d
     return candles
 
 
+def _market_cap(series, now: dt.datetime) -> float | None:
+    """A coin's market cap at `now`, or None while it has less than a day of prices."""
+    i = min(series.hour_index(now), len(series.prices) - 1)
+    return series.prices[i] * series.supply(i) if i >= 24 else None
+
+
+def market_cap_ranks(market: SyntheticMarket, now: dt.datetime) -> dict[str, int]:
+    """Every listed coin's rank by market cap at `now`: a property of the coin, the same
+    whichever ids a request asks for (docs/provider-answers.md)."""
+    caps = {coin_id: _market_cap(market.coin(coin_id), now) for coin_id in market.coins}
+    listed = sorted((coin_id for coin_id, cap in caps.items() if cap is not None), key=lambda c: -caps[c])
+    return {coin_id: rank for rank, coin_id in enumerate(listed, start=1)}
+
+
 def coins_markets(market: SyntheticMarket, coin_ids: list[str], now: dt.datetime) -> list[dict]:
     rows = []
     for coin_id in coin_ids:
@@ -199,9 +213,10 @@ def coins_markets(market: SyntheticMarket, coin_ids: list[str], now: dt.datetime
                 "last_updated": _iso_ms(now - dt.timedelta(seconds=37)),
             }
         )
-    rows.sort(key=lambda row: -row["market_cap"])
-    for rank, row in enumerate(rows, start=1):
-        row["market_cap_rank"] = rank
+    ranks = market_cap_ranks(market, now)
+    for row in rows:
+        row["market_cap_rank"] = ranks[row["id"]]
+    rows.sort(key=lambda row: row["market_cap_rank"])
     return rows
 
 

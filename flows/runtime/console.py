@@ -47,6 +47,7 @@ def start(log_dir: Path, verbose: bool) -> Path:
     if interactive:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
         os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")  # dlt's notices go to the file via its logger
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # a LocalCluster's start and stop
     # Prefect's logging configuration (read from the environment set above) replaces the
     # handlers of its loggers the first time it runs: run it now, then add ours.
     from prefect.logging.configuration import ensure_logging_setup

@@ -45,6 +45,19 @@ def test_markets_match_the_recorded_payload_field_for_field(emulator, provider_f
     assert served[0]["last_updated"].endswith("Z") and len(served[0]["last_updated"]) == len(bitcoin["last_updated"])
 
 
+def test_a_coins_market_cap_rank_does_not_depend_on_the_ids_asked_with_it(emulator):
+    """The rank is the coin's among every coin listed (the recorded page of all coins ranks them
+    1..250 in market-cap order), so a batch of ids gets the ranks the whole universe gets."""
+    url = f"{emulator.base_urls()['coingecko']}/coins/markets"
+    everyone = _get(url, vs_currency="usd", ids=",".join(SyntheticMarket().coins)).json()
+    assert [row["market_cap_rank"] for row in everyone] == list(range(1, len(everyone) + 1))
+    assert [row["market_cap"] for row in everyone] == sorted((row["market_cap"] for row in everyone), reverse=True)
+    ranks = {row["id"]: row["market_cap_rank"] for row in everyone}
+    for pair in itertools.combinations(ranks, 2):
+        served = _get(url, vs_currency="usd", ids=",".join(pair)).json()
+        assert {row["id"]: row["market_cap_rank"] for row in served} == {coin: ranks[coin] for coin in pair}
+
+
 def test_market_chart_has_the_recorded_shape_and_hourly_granularity(emulator, provider_fixtures):
     recorded = json.loads(
         (provider_fixtures / "coingecko/market_chart_matic-network_usd_days1_5min_2023-03-15.json").read_text()

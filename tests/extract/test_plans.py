@@ -5,6 +5,7 @@ outlive a run, CoinGecko keys must match their host, the running day is never a 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -12,10 +13,10 @@ import pytest
 from extract.coingecko.helpers import candle_rows
 from extract.emulator import alpha_vantage as av_texts
 from extract.emulator.server import Emulator, EmulatorConfig, Fault
-from extract.ledger import MemoryLedger, sqlite_ledger
+from extract.ledger import MemoryLedger, postgres_ledger, sqlite_ledger
 from extract.pipeline import extract_provider, provider_assets
 from extract.ratelimit import RateBudget
-from extract.settings import NO_LIMITS
+from extract.settings import NO_LIMITS, PostgresSettings
 from flows.runtime.warehouse import query
 
 SYMBOLS = provider_assets("alpha_vantage")
@@ -241,6 +242,43 @@ def test_the_sqlite_ledger_is_shared_between_processes(tmp_path):
     assert [worker.wait(timeout=60) for worker in workers] == [0, 0, 0]
     usage = sqlite_ledger(path).usage("cg@x", dt.datetime(2026, 12, 1, tzinfo=UTC))
     assert usage["month"] == (60, False) and usage["day"] == (60, False)
+
+
+def _take_together(connect, start: threading.Barrier, calls: int, now: dt.datetime, errors: list[str]) -> None:
+    ledger = postgres_ledger(connect)
+    start.wait()
+    try:
+        for _ in range(calls):
+            ledger.take("cg@x", {"month": 1000}, now)
+    except Exception as exc:  # noqa: BLE001 - collected: the assertion names them
+        errors.append(repr(exc))
+    finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_workers_starting_together_create_the_postgres_ledger_once_and_count_every_call(pg_env):
+    """Dask workers (or a run's providers) open the ledger at the same moment on a new warehouse:
+    `create ... if not exists` alone lets two sessions collide on the same new table."""
+    import psycopg2
+
+    connect = lambda: psycopg2.connect(**PostgresSettings.from_env().connect_kwargs())  # noqa: E731
+    now, sessions, calls = dt.datetime(2026, 12, 1, tzinfo=UTC), 8, 5
+    for _ in range(10):
+        admin = connect()
+        with admin, admin.cursor() as cursor:
+            cursor.execute("drop schema if exists ops cascade")
+        admin.close()
+        start, errors = threading.Barrier(sessions), []
+        threads = [
+            threading.Thread(target=_take_together, args=(connect, start, calls, now, errors)) for _ in range(sessions)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert postgres_ledger(connect).usage("cg@x", now)["month"] == (sessions * calls, False)
 
 
 def test_a_monthly_quota_at_eighty_percent_warns(duckdb_settings, own_emulator):
