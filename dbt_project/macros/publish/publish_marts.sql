@@ -95,7 +95,8 @@
     in the source (it left the universe) loses its published rows. Quarantined assets are left
     pending, so the next clean run publishes them. `market_wide`: rows without an asset are
     kept under their own watermark (publish_asset_key). Without a published table, a watermark
-    table, or with changed columns: a copy.
+    table, or with changed columns: a copy. The delete is a join (`using`), as in
+    bars_delete_recomputed.
 #}
 {% macro publish_new_rows(built, existing, published, source_name, same_columns, quarantined, date_column='date', market_wide=false) %}
     {%- set source = model_relation(source_name) -%}
@@ -126,9 +127,9 @@
             ~ ' where ' ~ publish_asset_key('source', market_wide) ~ ' = watermarks.asset_id)'
             ~ ' and ' ~ publish_not_quarantined(quarantined, 'watermarks.asset_id')) -%}
         {%- do statements.append(
-            'delete from ' ~ published ~ ' where exists (select 1 from ' ~ pending ~ ' as pending'
+            'delete from ' ~ published ~ ' using ' ~ pending ~ ' as pending'
             ~ ' where pending.asset_id = ' ~ publish_asset_key(published, market_wide)
-            ~ ' and ' ~ published ~ '.' ~ date_column ~ ' >= pending.from_date)') -%}
+            ~ ' and ' ~ published ~ '.' ~ date_column ~ ' >= pending.from_date') -%}
         {%- do statements.append(
             'insert into ' ~ published ~ ' select built.* from ' ~ built ~ ' as built inner join ' ~ pending ~ ' as pending'
             ~ ' on ' ~ publish_asset_key('built', market_wide) ~ ' = pending.asset_id'
