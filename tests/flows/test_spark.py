@@ -20,6 +20,7 @@ import pytest
 from extract.assets import load_assets
 from extract.emulator.server import Emulator
 from extract.settings import Settings
+from flows.commands.status import collect_status
 from flows.daily import daily
 from flows.runtime import offline
 from flows.runtime.summary import RunFailedError
@@ -28,6 +29,11 @@ from tests.dbt.features_data import Series, check_parity
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 HISTORY_DAYS = 40
+# A re-fetched day comes back under a new load id (daily_bars.load_id), its prices unchanged.
+BARS_BY_SYMBOL = (
+    "select a.symbol, b.date, b.open, b.high, b.low, b.close, b.volume"
+    " from daily_bars as b join assets as a using (asset_id) order by 1, 2"
+)
 
 
 @pytest.fixture
@@ -44,7 +50,7 @@ def spark_flow_env(tmp_path, monkeypatch, prefect_harness, spark_env):
 def _published_series(settings: Settings) -> list[Series]:
     """Each asset's published bars as the parity check's input."""
     types = dict(query(settings, "select asset_id, asset_type from assets"))
-    rows = query(settings, "select asset_id, date, open, high, low, close, volume from daily_bars order by asset_id, date")
+    rows = query(settings, "select asset_id, date, open, high, low, close, volume from daily_bars order by 1, 2")
     by_asset: dict[int, list[tuple]] = {}
     for asset_id, *bar in rows:
         by_asset.setdefault(asset_id, []).append(bar)
@@ -64,7 +70,7 @@ def _published_series(settings: Settings) -> list[Series]:
 
 
 def _published_features(settings: Settings) -> dict[int, dict[str, np.ndarray]]:
-    names = [name for name, in query(settings, "show columns in daily_features")]
+    names = [name for (name,) in query(settings, "show columns in daily_features")]
     rows = query(settings, f"select {', '.join(names)} from daily_features order by asset_id, date")
     features: dict[int, dict[str, np.ndarray]] = {}
     for index, name in enumerate(names):
@@ -77,7 +83,23 @@ def _published_features(settings: Settings) -> dict[int, dict[str, np.ndarray]]:
     return features
 
 
-def test_offline_flow_on_spark_publishes_the_marts_with_talib_parity(spark_flow_env):
+def _break_last_bar(spark_dir, symbol: str) -> None:
+    """A later load of `symbol`'s last Alpha Vantage session with its prices a hundredfold, as a
+    file of its own beside dlt's (whose filesystem destination appends): raw's newest load wins,
+    as dlt's merge would, and daily_bars' impossible-move gate fails for that asset alone."""
+    files = glob.glob(str(spark_dir / "raw" / "alpha_vantage_daily" / "*.parquet"))
+    table = pa.concat_tables([pq.read_table(path) for path in files], promote_options="default")
+    rows = table.filter(pa.compute.equal(table["symbol"], symbol)).to_pylist()
+    broken = {**max(rows, key=lambda row: row["date"]), "_dlt_load_id": "9999999999.0", "_dlt_id": "broken"}
+    for column in ("_1_open", "_2_high", "_3_low", "_4_close", "_5_adjusted_close"):
+        if broken.get(column) is not None:
+            broken[column] = str(float(broken[column]) * 100)
+    schema = pa.schema([f.with_type(pa.string()) if f.name == "_dlt_load_id" else f for f in table.schema])
+    later_load = spark_dir / "raw" / "alpha_vantage_daily" / "9999999999.0.broken.parquet"
+    pq.write_table(pa.Table.from_pylist([broken], schema=schema), later_load)
+
+
+def test_offline_flow_on_spark_publishes_with_talib_parity_and_the_gate_holds_back_a_broken_asset(spark_flow_env):
     summary = daily(offline=True)
     assert summary.ok, summary.text()
     settings = Settings.from_env()
@@ -90,45 +112,28 @@ def test_offline_flow_on_spark_publishes_the_marts_with_talib_parity(spark_flow_
     assert fear_greed[0][0] > 3000
     prices = query(settings, "select count(*) from observations where metric = 'current_price'")
     assert prices[0][0] == sum(1 for a in active if a.asset_type == "crypto")
-    series = _published_series(settings)
-    problems = check_parity(_published_features(settings), series)
+    problems = check_parity(_published_features(settings), _published_series(settings))
     assert not problems, "\n".join(problems)
     counts = {table: query(settings, f"select count(*) from {table}")[0][0] for table in ("daily_bars", "observations")}
+    before = query(settings, BARS_BY_SYMBOL)
 
-    again = daily(offline=True)  # re-fetches the lag days: dlt's files now hold those rows twice
-    assert again.ok, again.text()
-    assert {table: query(settings, f"select count(*) from {table}")[0][0] for table in counts} == counts
-    duplicates = query(settings, "select count(*) from (select asset_id, date from daily_bars group by 1, 2 having count(*) > 1)")
-    assert duplicates == [(0,)]
-    assert query(settings, "select count(distinct run_id) from ops.run_log")[0][0] == 2
-
-
-def test_a_broken_bar_on_spark_holds_back_its_asset_only(spark_flow_env):
-    assert daily(offline=True).ok
-    settings = Settings.from_env()
-    before = query(settings, "select a.symbol, b.* from daily_bars as b join assets as a using (asset_id) order by 1, b.date")
-    # A later load of IBM's last session with its close a hundredfold: raw's newest load wins
-    # (dlt's merge), and daily_bars' impossible-move gate fails for IBM alone.
-    files = glob.glob(str(spark_flow_env / "raw" / "alpha_vantage_daily" / "*.parquet"))
-    table = pa.concat_tables([pq.read_table(path) for path in files])
-    ibm = table.filter(pa.compute.equal(table["symbol"], "IBM")).to_pylist()
-    last = max(ibm, key=lambda row: row["date"])
-    broken = {**last, "_4_close": str(float(last["_4_close"]) * 100), "_dlt_load_id": "9999999999.0", "_dlt_id": "broken"}
-    for column in ("_2_high", "_5_adjusted_close"):
-        if broken.get(column) is not None:
-            broken[column] = str(float(broken[column]) * 100)
-    schema = pa.schema([field.with_type(pa.string()) if field.name == "_dlt_load_id" else field for field in table.schema])
-    pq.write_table(pa.Table.from_pylist([broken], schema=schema), spark_flow_env / "raw" / "alpha_vantage_daily" / "9999999999.0.broken.parquet")
-
+    _break_last_bar(spark_flow_env, "IBM")
+    # The next run re-fetches the lag days (dlt's files then hold them twice) and builds IBM's broken bar.
     with pytest.raises(RunFailedError) as failed:
-        daily(providers=[])
+        daily(offline=True)
     assert "gate: IBM (asset" in str(failed.value)
     verdict = json.loads(query(settings, "select quarantined from ops.run_log order by finished_at desc limit 1")[0][0])
-    assert set(verdict) == {"IBM"}
-    after = query(settings, "select a.symbol, b.* from daily_bars as b join assets as a using (asset_id) order by 1, b.date")
+    assert set(verdict) == {"IBM"} and "daily_bars_impossible_moves" in " ".join(verdict["IBM"]["tests"])
+    after = query(settings, BARS_BY_SYMBOL)
     assert [row for row in after if row[0] == "IBM"] == [row for row in before if row[0] == "IBM"], "IBM's rows kept"
-    audit = query(settings, "select count(*) from audit.daily_bars where close > 1000 and asset_id = "
-                            "(select asset_id from assets where symbol = 'IBM')")  # fmt: skip
-    assert audit == [(1,)], "the broken bar is only in the audit schema"
-    others = [row for row in after if row[0] != "IBM"]
-    assert others == [row for row in before if row[0] != "IBM"], "every other asset published (unchanged data)"
+    assert [row for row in after if row[0] != "IBM"] == [row for row in before if row[0] != "IBM"], (
+        "every other asset published again, unchanged: the re-fetched days are not doubled"
+    )
+    assert {table: query(settings, f"select count(*) from {table}")[0][0] for table in counts} == counts
+    ibm_audited = query(settings, "select max(b.close) from audit.daily_bars as b join assets as a using (asset_id)"
+                                  " where a.symbol = 'IBM'")  # fmt: skip
+    assert ibm_audited[0][0] > 100 * max(row[5] for row in before if row[0] == "IBM") * 0.99, "only in audit"
+    assert query(settings, "select count(distinct run_id) from ops.run_log")[0][0] == 2
+    status = collect_status(settings)  # market-elt status, read from the Spark warehouse
+    assert {row["symbol"] for row in status["quarantined"]} == {"IBM"}
+    assert len(status["last_runs"]) == 2 * 4, "a run log row per provider and run"

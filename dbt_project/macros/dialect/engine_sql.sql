@@ -33,3 +33,8 @@
 {% macro spark__get_empty_schema_sql(columns) -%}
     {{ return(engine_sql(dbt.default__get_empty_schema_sql(columns))) }}
 {%- endmacro %}
+
+{#- a unit test's SQL (its fixtures cast to the model's column types) through engine_sql -#}
+{% macro spark__get_unit_test_sql(main_sql, expected_fixture_sql, expected_column_names) -%}
+    {{ return(engine_sql(dbt.default__get_unit_test_sql(main_sql, expected_fixture_sql, expected_column_names))) }}
+{%- endmacro %}
