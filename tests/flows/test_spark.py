@@ -132,7 +132,7 @@ def test_offline_flow_on_spark_publishes_with_talib_parity_and_the_gate_holds_ba
     assert {table: query(settings, f"select count(*) from {table}")[0][0] for table in counts} == counts
     ibm_audited = query(settings, "select max(b.close) from audit.daily_bars as b join assets as a using (asset_id)"
                                   " where a.symbol = 'IBM'")  # fmt: skip
-    assert ibm_audited[0][0] > 100 * max(row[5] for row in before if row[0] == "IBM") * 0.99, "only in audit"
+    assert ibm_audited[0][0] > 50 * max(row[5] for row in before if row[0] == "IBM"), "the broken bar: audit only"
     assert query(settings, "select count(distinct run_id) from ops.run_log")[0][0] == 2
     status = collect_status(settings)  # market-elt status, read from the Spark warehouse
     assert {row["symbol"] for row in status["quarantined"]} == {"IBM"}
