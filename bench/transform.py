@@ -5,6 +5,7 @@ raw-loaded warehouse, then as the daily run after one new session for every asse
 
     .venv/bin/python bench/transform.py --quick                        # < 2 min: 100 assets, DuckDB
     .venv/bin/python bench/transform.py --targets duckdb postgres      # 2,000 assets, both engines
+    .venv/bin/python bench/transform.py --targets duckdb spark --assets 250 --repeat 1   # Spark beside DuckDB
     .venv/bin/python bench/transform.py --assets 250 1000 --repeat 1   # scaling
     .venv/bin/python bench/transform.py --json results.json            # also writes the figures as JSON
 
@@ -138,6 +139,51 @@ def append_held_back(target: str, duckdb_path: str, pg_env: dict | None) -> None
             con.execute(statement)
 
 
+def export_raw_to_spark(duckdb_path: str, spark_dir: Path) -> None:
+    """raw as dlt's filesystem destination leaves it for Spark: the table's Parquet file, the load
+    in _dlt_loads, and the schema (the table, its merge keys, data seen) in _dlt_version."""
+    import duckdb
+
+    raw = spark_dir / "raw"
+    for table in ("alpha_vantage_daily", "_dlt_loads", "_dlt_version"):
+        (raw / table).mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(duckdb_path) as con:
+        target = raw / "alpha_vantage_daily" / f"{FIRST_LOAD}.bench.parquet"
+        con.execute(f"copy raw.alpha_vantage_daily to '{target}' (format parquet)")
+        names = [row[0] for row in con.execute("describe raw.alpha_vantage_daily").fetchall()]
+    columns = {name: {"name": name, "primary_key": name in ("symbol", "date")} for name in names}
+    table = {"name": "alpha_vantage_daily", "write_disposition": "merge", "columns": columns}
+    schema = {
+        "name": "alpha_vantage",
+        "tables": {"alpha_vantage_daily": {**table, "x-normalizer": {"seen-data": True}}},
+    }
+    version = {
+        "version": 1,
+        "schema_name": "alpha_vantage",
+        "inserted_at": "2026-01-01T00:00:00",
+        "schema": json.dumps(schema),
+    }
+    (raw / "_dlt_version" / "alpha_vantage__bench.jsonl").write_text(json.dumps(version) + "\n")
+    _record_load_spark(spark_dir, FIRST_LOAD)
+
+
+def _record_load_spark(spark_dir: Path, load_id: str) -> None:
+    load = {"load_id": load_id, "schema_name": "alpha_vantage", "status": 0, "inserted_at": "2026-01-01T00:00:00"}
+    (spark_dir / "raw" / "_dlt_loads" / f"alpha_vantage__{load_id}.jsonl").write_text(json.dumps(load) + "\n")
+
+
+def append_held_back_spark(duckdb_path: str, spark_dir: Path) -> None:
+    """The next session of every asset as a new load's Parquet file (dlt's filesystem destination appends)."""
+    import duckdb
+
+    target = spark_dir / "raw" / "alpha_vantage_daily" / f"{NEXT_LOAD}.bench.parquet"
+    with duckdb.connect(duckdb_path) as con:
+        con.execute(
+            f"copy (select * replace ('{NEXT_LOAD}' as _dlt_load_id) from raw.held_back) to '{target}' (format parquet)"
+        )
+    _record_load_spark(spark_dir, NEXT_LOAD)
+
+
 def _pg_connect(pg_env: dict):
     import psycopg2
 
@@ -154,8 +200,11 @@ def _pg_connect(pg_env: dict):
 
 
 def transform_run(project: str, duckdb_path: str, target: str, pg_env: dict | None) -> dict:
-    """One transform-only daily run of the product, timed after Prefect's API is up."""
+    """One transform-only daily run of the product, timed after Prefect's API is up. On Spark the
+    JVM's peak RSS (VmHWM) is reported too: it is not the measured process's own."""
     os.environ.update(pg_env or {})
+    if target == "spark":
+        os.environ["MARKET_ELT_SPARK_DIR"] = str(Path(duckdb_path).parent / "spark")
     os.environ.update(
         {
             "DUCKDB_PATH": duckdb_path,
@@ -188,9 +237,16 @@ def transform_run(project: str, duckdb_path: str, target: str, pg_env: dict | No
             group = _group(unique_id, paths.get(unique_id, ""))
             groups[group] = groups.get(group, 0.0) + node_seconds
             nodes[unique_id] = nodes.get(unique_id, 0.0) + node_seconds
+    jvm_peak_rss_mib = None
+    if target == "spark":
+        from pyspark import SparkContext
+
+        status = Path(f"/proc/{SparkContext._gateway.proc.pid}/status").read_text()
+        jvm_peak_rss_mib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
     return {
         "ok": summary.ok,
         "seconds": seconds,
+        "jvm_peak_rss_mib": jvm_peak_rss_mib,
         "steps": {step.short_line().split(" ")[0]: round(step.seconds, 2) for step in summary.dbt},
         "busy_s": {name: round(value, 1) for name, value in groups.items()},
         "slowest": [(uid.split(".")[-1], round(s, 2)) for uid, s in sorted(nodes.items(), key=lambda kv: -kv[1])[:8]],
@@ -208,13 +264,19 @@ class Snapshots:
         self.target, self.cluster, self.workdir, self.n = target, cluster, workdir, n
 
     def save(self, name: str, duckdb_path: Path, pg_env: dict | None) -> None:
-        if self.target == "postgres":
+        if self.target == "spark":
+            shutil.rmtree(self.workdir / f"{name}-spark", ignore_errors=True)
+            shutil.copytree(duckdb_path.parent / "spark", self.workdir / f"{name}-spark")
+        elif self.target == "postgres":
             self._clone(pg_env["PGDATABASE"], f"bench_{name}_{self.n}")
         else:
             shutil.copy(duckdb_path, self.workdir / f"{name}.duckdb")
 
     def restore(self, name: str, duckdb_path: Path, pg_env: dict | None) -> None:
-        if self.target == "postgres":
+        if self.target == "spark":
+            shutil.rmtree(duckdb_path.parent / "spark", ignore_errors=True)
+            shutil.copytree(self.workdir / f"{name}-spark", duckdb_path.parent / "spark")
+        elif self.target == "postgres":
             self._clone(f"bench_{name}_{self.n}", pg_env["PGDATABASE"])
         else:
             shutil.copy(self.workdir / f"{name}.duckdb", duckdb_path)
@@ -240,8 +302,10 @@ def run_target(n: int, target: str, args, cluster) -> dict:
     duckdb_path = workdir / "warehouse.duckdb"
     started = time.perf_counter()
     rows = build_raw_duckdb(str(duckdb_path), str(payloads), n)
-    dbt_target = "postgres" if target == "postgres" else "dev"
+    dbt_target = {"postgres": "postgres", "spark": "spark"}.get(target, "dev")
     pg_env, datadir = None, None
+    if target == "spark":
+        export_raw_to_spark(str(duckdb_path), workdir / "spark")
     if target == "postgres":
         pg_env = common.recreate_database(cluster, f"bench_transform_{n}")
         copy_raw_to_postgres(str(duckdb_path), pg_env, str(workdir))
@@ -258,7 +322,8 @@ def run_target(n: int, target: str, args, cluster) -> dict:
         print(
             f"  {target} n={n} {label} {repeat + 1}: {detail['seconds']:.1f} s {detail['steps']} "
             f"busy {detail['busy_s']}, peak RSS {run['peak_rss_mib']:.0f} MiB"
-            + (f", server {run.get('server_peak_rss_mib', 0):.0f} MiB" if datadir else ""),
+            + (f", server {run.get('server_peak_rss_mib', 0):.0f} MiB" if datadir else "")
+            + (f", JVM {detail['jvm_peak_rss_mib']:.0f} MiB" if detail.get("jvm_peak_rss_mib") else ""),
             flush=True,
         )
         return {**detail, "peak_rss_mib": run["peak_rss_mib"], "server_peak_rss_mib": run.get("server_peak_rss_mib")}
@@ -270,7 +335,10 @@ def run_target(n: int, target: str, args, cluster) -> dict:
     snapshots.save("built", duckdb_path, pg_env)
     for repeat in range(args.repeat):
         snapshots.restore("built", duckdb_path, pg_env)
-        append_held_back(target, str(duckdb_path), pg_env)
+        if target == "spark":
+            append_held_back_spark(str(duckdb_path), workdir / "spark")
+        else:
+            append_held_back(target, str(duckdb_path), pg_env)
         dailies.append(measured("daily", repeat))
     median_full = sorted(fulls, key=lambda r: r["seconds"])[len(fulls) // 2]
     median_daily = sorted(dailies, key=lambda r: r["seconds"])[len(dailies) // 2]
@@ -293,7 +361,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, nargs="+", help="asset counts (default 2000)")
     parser.add_argument("--days", type=int, default=3650, help="sessions per asset (default 3650)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per measurement; median reported (default 3)")
-    parser.add_argument("--targets", nargs="+", choices=("duckdb", "postgres"), help="default: duckdb")
+    parser.add_argument("--targets", nargs="+", choices=("duckdb", "postgres", "spark"), help="default: duckdb")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     if args.quick:

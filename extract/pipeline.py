@@ -37,7 +37,11 @@ RAW_DATASET = "raw"
 
 
 def destination(settings: Settings):
-    """The dlt destination for the configured warehouse (DuckDB file or Postgres via libpq vars)."""
+    """The dlt destination for the configured warehouse (DuckDB file, Postgres via libpq vars, or
+    for Spark, which dlt cannot load, Parquet files under the Spark directory that dbt reads as the
+    raw sources: macros/sources/spark_raw_views.sql)."""
+    if settings.destination == "spark":
+        return dlt.destinations.filesystem(bucket_url=str(settings.spark_dir))
     if settings.destination == "postgres":
         pg = settings.postgres
         return dlt.destinations.postgres(
@@ -74,6 +78,8 @@ def warehouse_id(settings: Settings) -> str:
     if settings.destination == "postgres":
         pg = settings.postgres
         return f"postgres://{pg.host}:{pg.port}/{pg.dbname}"
+    if settings.destination == "spark":
+        return f"spark://{settings.spark_dir}"
     return f"duckdb://{settings.duckdb_path}"
 
 
@@ -137,8 +143,11 @@ def loader_file_format(settings: Settings, arrow: bool = False) -> str:
     """Arrow tables go to the warehouse in a format it bulk-reads, written by dlt straight from
     the tables: parquet on DuckDB, CSV for COPY on Postgres. Dict rows on DuckDB: dlt's JSONL
     files, read by DuckDB's own reader (faster than the default INSERT statements:
-    docs/performance.md); on Postgres INSERT statements. Always explicit: dlt keeps the format given to
-    a table's earlier runs as a hint, and a row format would turn tables back into rows."""
+    docs/performance.md); on Postgres INSERT statements; Parquet files for Spark. Always explicit:
+    dlt keeps the format given to a table's earlier runs as a hint, and a row format would turn
+    tables back into rows."""
+    if settings.destination == "spark":
+        return "parquet"
     if arrow:
         return "parquet" if settings.destination == "duckdb" else "csv"
     return "jsonl" if settings.destination == "duckdb" else "insert_values"
@@ -187,9 +196,10 @@ def changes_storage(pipeline: dlt.Pipeline) -> bool:
 def holding_warehouse(
     settings: Settings, writer: Callable[[], AbstractContextManager], creates: bool = False
 ) -> AbstractContextManager:
-    """The writer lock where the warehouse needs it: for any access to DuckDB, for a change of
-    tables (`creates`) on Postgres."""
-    return writer() if settings.destination == "duckdb" or creates else contextlib.nullcontext()
+    """The writer lock where the warehouse needs it: for any access to DuckDB or to Spark's
+    files (dlt's filesystem destination keeps no transaction), for a change of tables
+    (`creates`) on Postgres."""
+    return writer() if settings.destination in ("duckdb", "spark") or creates else contextlib.nullcontext()
 
 
 def _run(
@@ -216,7 +226,7 @@ def _run(
     normalized = pipeline.normalize()
     counts = normalized.row_counts if normalized else {}
     report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
-    creates = settings.destination != "duckdb" and changes_storage(pipeline)
+    creates = settings.destination == "postgres" and changes_storage(pipeline)
     with holding_warehouse(settings, writer, creates):
         pipeline.load()
 

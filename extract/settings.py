@@ -121,10 +121,19 @@ class Settings:
     dask_scheduler_address: str | None = None
     # Assets per extraction task on the dask runner: a provider serving more is split into batches.
     batch_assets: int = 500
+    # DBT_TARGET=spark: the Spark master (local[N], or a cluster's spark://host:7077) and the
+    # directory of its warehouse (tables, metastore, and `raw` as dlt's Parquet files);
+    # None: `spark` beside the DuckDB file.
+    spark_master: str = "local[2]"
+    spark_root: Path | None = None
 
     @property
     def lake_dir(self) -> Path:
         return self.lake_root or self.duckdb_path.parent / "lake"
+
+    @property
+    def spark_dir(self) -> Path:
+        return self.spark_root or self.duckdb_path.parent / "spark"
 
     @property
     def assets_csv(self) -> Path:
@@ -137,8 +146,9 @@ class Settings:
 
     @property
     def destination(self) -> str:
-        """dlt destination name matching the dbt target."""
-        return "postgres" if self.dbt_target == "postgres" else "duckdb"
+        """The warehouse kind matching the dbt target: `duckdb`, `postgres` or `spark` (where dlt
+        writes `raw` as Parquet files through its filesystem destination: extract/pipeline.py)."""
+        return self.dbt_target if self.dbt_target in ("postgres", "spark") else "duckdb"
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -181,6 +191,7 @@ class Settings:
         duckdb_path = Path(_lookup("DUCKDB_PATH", "destination.duckdb.path", "data/warehouse.duckdb"))
         pipelines_dir = _lookup("DLT_DATA_DIR", "runtime.pipelines_dir")
         lake = _lookup("MARKET_ELT_LAKE_DIR", "runtime.lake_dir")
+        spark_dir = _lookup("MARKET_ELT_SPARK_DIR", "runtime.spark_dir")
         timeframes = tuple(
             t.strip()
             for t in _lookup("MARKET_ELT_LAKE_TIMEFRAMES", "runtime.lake_timeframes", "").split(",")
@@ -229,6 +240,8 @@ class Settings:
             task_runner=task_runner,
             dask_scheduler_address=_lookup("DASK_SCHEDULER_ADDRESS", "runtime.dask_scheduler_address"),
             batch_assets=batch_assets,
+            spark_master=_lookup("SPARK_MASTER", "runtime.spark_master", "local[2]"),
+            spark_root=Path(spark_dir).expanduser().resolve() if spark_dir else None,
         )
 
 

@@ -178,7 +178,7 @@ def run_transform(
     summary.marts, problems = marts_summary(settings, {t for spec in specs for t in spec.asset_types})
     summary.errors.extend(problems)
     loaded = [spec.name for spec in specs if table_exists(settings, "raw", spec.raw_tables[0])]
-    if not loaded:
+    if not loaded or settings.destination == "spark":  # dlt's files on Spark carry no freshness dbt reads
         return
     selected = [f"source:{name}" for name in loaded]
     freshness = dbt(
@@ -193,7 +193,8 @@ def run_transform(
 def _build_test_publish(settings: Settings, summary: RunSummary, scope, manifest, full_refresh: bool) -> bool:
     """The dbt steps of run_transform; True when the build published (all of it, or all but
     the quarantined assets)."""
-    refresh = ["--full-refresh"] if full_refresh else []
+    # Spark's tables cannot delete the rows an incremental model recomputes: always rebuilt there.
+    refresh = ["--full-refresh"] if full_refresh or settings.destination == "spark" else []
     for label, command in (("seed", scope.seed_args()), ("run", scope.run_args(manifest))):
         if command is None:
             continue

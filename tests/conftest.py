@@ -102,6 +102,45 @@ def _libpq_kwargs(environ: dict[str, str]) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session")
+def spark_dir() -> Path:
+    """The Spark warehouse directory of this test process. A process holds one SparkSession,
+    whose warehouse and metastore are fixed when it starts: every Spark test of the process
+    uses this directory (`spark_env` empties it first). Skips without Java or PySpark, except
+    under CI=true."""
+    from flows.runtime.spark import java_available
+
+    problem = None if java_available() else "no Java runtime (apt-get install openjdk-17-jre-headless)"
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        problem = "pyspark is not installed (pip install -r requirements.lock)"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires the Spark tests to run: {problem}")
+        pytest.skip(f"Spark unavailable: {problem}")
+    return SESSION_DIR / f"spark-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+@pytest.fixture
+def spark_env(spark_dir, monkeypatch) -> Path:
+    """An empty Spark warehouse (every database but `default` dropped, dlt's files removed),
+    exported as MARKET_ELT_SPARK_DIR."""
+    import shutil
+
+    from flows.runtime.spark import session
+
+    if spark_dir.is_dir():
+        spark = session(Settings(duckdb_path=spark_dir / "unused.duckdb", dbt_target="spark", spark_root=spark_dir))
+        for database in spark.catalog.listDatabases():
+            if database.name != "default":
+                spark.sql(f"drop database {database.name} cascade")
+        for files in ("raw", "ops"):
+            shutil.rmtree(spark_dir / files, ignore_errors=True)
+    monkeypatch.setenv("MARKET_ELT_SPARK_DIR", str(spark_dir))
+    return spark_dir
+
+
 @pytest.fixture
 def duckdb_settings(tmp_path, emulator) -> Settings:
     """Settings for a fresh DuckDB warehouse fed by the emulator (short history: fast tests)."""

@@ -14,3 +14,7 @@
 
 {% macro duckdb__analyze_relation(relation) -%}
 {%- endmacro %}
+
+{#- Spark: statistics are not needed by the plans here (no index, no cost-based joins). -#}
+{% macro spark__analyze_relation(relation) -%}
+{%- endmacro %}

@@ -19,3 +19,7 @@
 {% macro duckdb__lookup_indexes(column_lists) -%}
     {{ return([]) }}
 {%- endmacro %}
+
+{% macro spark__lookup_indexes(column_lists) -%}
+    {{ return([]) }}
+{%- endmacro %}

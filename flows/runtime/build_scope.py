@@ -173,6 +173,9 @@ def build_scope(
     """What this build runs, from the project's fingerprint and the providers' newest loads
     against what the last publishing build recorded; `lake_changed` (the run wrote the Parquet
     lake, which dlt does not load) adds the models reading the lake."""
+    if settings.destination == "spark":
+        # Spark's Parquet tables cannot delete rows: every build there is a full one (README, "Spark").
+        return BuildScope(everything=True, providers=list(providers), binds_views_by_name=False)
     fingerprint = project_fingerprint(settings)
     loads = newest_loads(settings, providers)
     recorded = recorded_state(settings)
@@ -188,7 +191,10 @@ def build_scope(
 
 
 def record_build(settings: Settings, scope: BuildScope) -> None:
-    """After a build published: the project and the loads it read, for the next build's scope."""
+    """After a build published: the project and the loads it read, for the next build's scope
+    (nothing on Spark, where every build is a full one)."""
+    if settings.destination == "spark":
+        return
     rows = [(PROJECT_KEY, scope.fingerprint)] + [(f"load:{name}", load) for name, load in scope.loads.items()]
     values = ", ".join(f"('{name}', '{value}')" for name, value in rows)
     names = ", ".join(f"'{name}'" for name, _ in rows)

@@ -19,7 +19,7 @@ from dbt.cli.main import dbtRunner
 
 from extract.settings import PROJECT_ROOT, Settings
 from flows.gate import TestOutcome
-from flows.runtime import console
+from flows.runtime import console, spark
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 # The flows' steps (after `parse`, which writes the manifest): no artifact files.
@@ -91,6 +91,8 @@ def _profile_environment(settings: Settings) -> Iterator[None]:
     }
     if settings.destination == "postgres":
         wanted |= settings.postgres.environ()
+    if settings.destination == "spark":
+        wanted |= spark.environ(settings)
     previous = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:

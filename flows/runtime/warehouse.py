@@ -1,6 +1,6 @@
-"""Queries against the configured warehouse (DuckDB file or Postgres), for the
+"""Queries against the configured warehouse (DuckDB file, Postgres or Spark), for the
 run summary, status views and tests. Connections are closed at once: DuckDB allows one
-writer, and dlt or dbt may be next."""
+writer, and dlt or dbt may be next. Spark's session stays (it is dbt's too: flows/runtime/spark.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import duckdb
 import psycopg2
 
 from extract.settings import Settings
+from flows.runtime import spark
 
 MARTS_SUMMARY_SQL = """
 select
@@ -37,6 +38,9 @@ def postgres_connection(settings: Settings):
 
 
 def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tuple]]:
+    if settings.destination == "spark":
+        frame = spark.query_session(settings).sql(spark.spark_sql(sql))
+        return list(frame.columns), [tuple(row) for row in frame.collect()]
     if settings.destination == "postgres":
         connection = postgres_connection(settings)
         with contextlib.closing(connection), connection.cursor() as cursor:
@@ -50,7 +54,12 @@ def columns_and_rows(settings: Settings, sql: str) -> tuple[list[str], list[tupl
 
 
 def execute(settings: Settings, statements: list[str]) -> None:
-    """Run `statements` in one transaction."""
+    """Run `statements` in one transaction (on Spark, which has none, one after the other)."""
+    if settings.destination == "spark":
+        session = spark.query_session(settings)
+        for statement in statements:
+            session.sql(spark.spark_sql(statement))
+        return
     if settings.destination == "postgres":
         connection = postgres_connection(settings)
         with contextlib.closing(connection), connection, connection.cursor() as cursor:
@@ -65,6 +74,8 @@ def execute(settings: Settings, statements: list[str]) -> None:
 
 
 def table_exists(settings: Settings, schema: str, table: str) -> bool:
+    if settings.destination == "spark":
+        return spark.query_session(settings).catalog.tableExists(f"{schema}.{table}")
     sql = f"select count(*) from information_schema.tables where table_schema = '{schema}' and table_name = '{table}'"
     return query(settings, sql)[0][0] > 0
 

@@ -237,7 +237,15 @@ class Warehouse:
     def __init__(self, settings: Settings, tmp_path: Path) -> None:
         self.settings = settings
         self.tmp_path = tmp_path
-        self.engine = "postgres" if settings.dbt_target == "postgres" else "duckdb"
+        self.engine = settings.destination
+
+    def _spark_execute(self, sql: str, fetch: bool):
+        from flows.runtime.warehouse import columns_and_rows, execute
+
+        if fetch:
+            return columns_and_rows(self.settings, sql)
+        execute(self.settings, [sql])
+        return None
 
     # -- connections
     def _connect(self):
@@ -260,6 +268,8 @@ class Warehouse:
         return connection
 
     def execute(self, sql: str, fetch: bool = False):
+        if self.engine == "spark":
+            return self._spark_execute(sql, fetch)
         connection = self._connect()
         try:
             cursor = connection.cursor()
@@ -311,6 +321,9 @@ class Warehouse:
         assets = ", ".join(
             f"({s.asset_id}, 'S{s.asset_id}', 'S{s.asset_id}', '{s.asset_type}', null, null, true)" for s in series
         )
+        if self.engine == "spark":
+            self._write_spark(statements, assets, data)
+            return
         connection = self._connect()
         try:
             cursor = connection.cursor()
@@ -332,8 +345,24 @@ class Warehouse:
         finally:
             connection.close()
 
+    def _write_spark(self, statements: list[str], assets: str, data: str) -> None:
+        """Spark: the same tables as Parquet (`schema` is Spark's `database`), the bars read
+        from a CSV file by Spark itself."""
+        from flows.runtime.spark import query_session
+
+        spark = query_session(self.settings)
+        for statement in statements:
+            spark.sql(statement.replace("create schema", "create database").replace(" double precision", " double"))
+        if assets:
+            spark.sql(f"insert into {self.schema}.assets values {assets}")
+        path = self.tmp_path / "bars.csv"
+        path.write_text(data)
+        columns = spark.table(self.bars_relation).schema
+        spark.read.csv(str(path), schema=columns, header=False).write.insertInto(self.bars_relation)
+
     def run_features(self, full_refresh: bool = False) -> None:
         command = ["run", "--select", *FEATURE_MODELS]
+        full_refresh = full_refresh or self.engine == "spark"  # every Spark build is a full one
         invoke_dbt([*command, "--full-refresh"] if full_refresh else command, self.settings)
 
     def read(self, relation: str | None = None, columns: str = "*") -> dict[int, dict[str, np.ndarray]]:

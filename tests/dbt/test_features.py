@@ -1,4 +1,5 @@
-"""daily_features: TA-Lib parity, features.md's extended set, and incremental runs, on DuckDB and Postgres.
+"""daily_features: TA-Lib parity, features.md's extended set, and incremental runs, on DuckDB and Postgres;
+parity and the extended set on Spark too (where every build is a full one).
 
 Each test writes `int_daily_bars` and `assets` into a fresh warehouse and runs only the feature models.
 """
@@ -32,6 +33,17 @@ def warehouse(request, tmp_path) -> Warehouse:
     return Warehouse(request.getfixturevalue(fixture), tmp_path)
 
 
+@pytest.fixture(params=[*ENGINES, pytest.param("spark", id="spark", marks=pytest.mark.spark)])
+def any_warehouse(request, tmp_path) -> Warehouse:
+    """A warehouse of every engine, Spark included: for what a full build computes."""
+    if request.param != "spark":
+        fixture = "postgres_settings" if request.param == "postgres" else "duckdb_settings"
+        return Warehouse(request.getfixturevalue(fixture), tmp_path)
+    spark_dir = request.getfixturevalue("spark_env")
+    settings = request.getfixturevalue("duckdb_settings").with_overrides(dbt_target="spark", spark_root=spark_dir)
+    return Warehouse(settings, tmp_path)
+
+
 def generated_panel() -> list[Series]:
     return [
         random_walk(1, 420, seed=1),  # > 200 rows and > one calendar year
@@ -62,21 +74,21 @@ def assert_same_rows(left: dict, right: dict) -> None:
             assert same, f"asset {asset_id} {column}: incremental != full rebuild"
 
 
-def test_generated_series_match_talib_and_features_md(warehouse):
+def test_generated_series_match_talib_and_features_md(any_warehouse):
     series = generated_panel()
-    warehouse.write_bars(series)
-    warehouse.run_features()
+    any_warehouse.write_bars(series)
+    any_warehouse.run_features()
 
-    problems = check_parity(warehouse.read(), series)
+    problems = check_parity(any_warehouse.read(), series)
 
     assert not problems, "\n".join(problems)
 
 
-def test_edge_cases_behave_as_features_md_says(warehouse):
+def test_edge_cases_behave_as_features_md_says(any_warehouse):
     series = [flat(1, 60), zero_volume(2, 40, seed=2), random_walk(3, 8, seed=3)]
-    warehouse.write_bars(series)
-    warehouse.run_features()
-    rows = warehouse.read()
+    any_warehouse.write_bars(series)
+    any_warehouse.run_features()
+    rows = any_warehouse.read()
 
     flat_rows = rows[1]
     assert np.all(flat_rows["rsi_14"][14:] == 0)  # RSI 0 when nothing moves
@@ -94,14 +106,14 @@ def test_edge_cases_behave_as_features_md_says(warehouse):
     assert not np.isnan(short["return_5d"][5])
 
 
-def test_real_daily_ohlcv_matches_talib(warehouse):
+def test_real_daily_ohlcv_matches_talib(any_warehouse):
     if sampledata_csv() is None:
         pytest.skip("bokeh_sampledata (real daily OHLCV) is not installed")
     series = real_stocks({"AAPL": 1, "IBM": 2, "MSFT": 3}, since="2009-01-01") + real_stocks({"FB": 4}, since="2000")
-    warehouse.write_bars(series)
-    warehouse.run_features()
+    any_warehouse.write_bars(series)
+    any_warehouse.run_features()
 
-    problems = check_parity(warehouse.read(), series)
+    problems = check_parity(any_warehouse.read(), series)
 
     assert not problems, "\n".join(problems)
     assert all(len(s) > 900 for s in series[:3]) and len(series[3]) < 200

@@ -14,3 +14,8 @@
         interval '1 day'
     )
 {% endmacro %}
+
+{#- Spark: sequence() of dates, exploded. -#}
+{% macro spark__date_spine(start, end) %}
+    select explode(sequence(cast('{{ start }}' as date), cast('{{ end }}' as date), interval 1 day)) as date
+{% endmacro %}

@@ -14,3 +14,6 @@
 
 {% macro duckdb__features_analyze(relation) -%}
 {%- endmacro %}
+
+{% macro spark__features_analyze(relation) -%}
+{%- endmacro %}

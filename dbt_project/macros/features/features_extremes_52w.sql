@@ -67,3 +67,15 @@
         max(high) over (asset_rows range between 364 preceding and current row) as highest_high_52w,
         min(low) over (asset_rows range between 364 preceding and current row) as lowest_low_52w
 {%- endmacro %}
+
+{#- Spark: a RANGE window over the day number, as on DuckDB, spelled out (Spark cannot refine a named window). -#}
+{% macro spark__features_extremes_52w_prepared(relation) -%}
+    select * from {{ relation }}
+{%- endmacro %}
+
+{% macro spark__features_extremes_52w() -%}
+        max(high) over (partition by asset_id order by day_number range between 364 preceding and current row)
+            as highest_high_52w,
+        min(low) over (partition by asset_id order by day_number range between 364 preceding and current row)
+            as lowest_low_52w
+{%- endmacro %}

@@ -18,3 +18,6 @@
 
 {% macro duckdb__features_fence() -%}
 {%- endmacro %}
+
+{% macro spark__features_fence() -%}
+{%- endmacro %}

@@ -54,3 +54,16 @@
 {% macro duckdb__features_fingerprint_combine(a, b) -%}
     xor({{ a }}, {{ b }})
 {%- endmacro %}
+
+{#- Spark: xxhash64 of the bar's inputs (NULLs are skipped by the hash, the date keeps bars apart). -#}
+{% macro spark__features_row_hash(date, high, low, close, volume) -%}
+    xxhash64({{ date }}, {{ high }}, {{ low }}, {{ close }}, coalesce({{ volume }}, cast('NaN' as double)))
+{%- endmacro %}
+
+{% macro spark__features_fingerprint_type() -%}
+    bigint
+{%- endmacro %}
+
+{% macro spark__features_fingerprint_combine(a, b) -%}
+    ({{ a }} ^ {{ b }})
+{%- endmacro %}

@@ -19,3 +19,7 @@
 {% macro duckdb__features_indexes(column_lists) -%}
     {{ return([]) }}
 {%- endmacro %}
+
+{% macro spark__features_indexes(column_lists) -%}
+    {{ return([]) }}
+{%- endmacro %}

@@ -21,6 +21,66 @@
 {% macro features_recursive_step(states, bars_relation, seeding=true) -%}
     {%- set prev = 'prev' -%}
     {%- set cur = 'cur' -%}
+    {%- set expression = features_recursive_expressions(seeding) -%}
+    select
+        step.asset_id,
+        step.rn,
+        step.e12,
+        step.e26,
+        step.fast,
+        {{ expression['sig'] }} as sig,
+        step.gain,
+        step.loss,
+        step.atr,
+        step.pdm,
+        step.mdm,
+        step.trs,
+        {{ expression['adx'] }} as adx,
+        step.obv,
+        step.max_close
+
+    from (
+
+        select
+            {{ cur }}.asset_id,
+            {{ cur }}.rn as rn,
+            {{ expression['e12'] }} as e12,
+            {{ expression['e26'] }} as e26,
+            {{ expression['fast'] }} as fast,
+            {{ prev }}.sig as previous_sig,
+            {{ expression['gain'] }} as gain,
+            {{ expression['loss'] }} as loss,
+            {{ expression['atr'] }} as atr,
+            {{ expression['pdm'] }} as pdm,
+            {{ expression['mdm'] }} as mdm,
+            {{ expression['trs'] }} as trs,
+            {{ prev }}.adx as previous_adx,
+            {{ expression['obv'] }} as obv,
+            {{ expression['max_close'] }} as max_close
+
+        {#- the states are the join's build side: written last (see features_written_join_order) #}
+        from {{ bars_relation }} as {{ cur }}
+        inner join {{ states }} as {{ prev }}
+            on
+                {{ cur }}.asset_id = {{ prev }}.asset_id
+                and {{ cur }}.rn = {{ prev }}.rn + 1
+                {%- if seeding %}
+                and {{ cur }}.rn <= {{ features_seeded_row() }}
+                {%- endif %}
+
+    ) as step
+{%- endmacro %}
+
+{#-
+    The step's expressions, by state column, in terms of `prev` (the state after the bar
+    before), `cur` (the bar: rn, close, volume, volume_rn, close_change, true_range, plus_dm,
+    minus_dm) and, for sig and adx, `step` (the row of the other states advanced, with rn and
+    previous_sig, previous_adx): a recursive CTE's columns here, a Spark lambda's struct fields
+    in spark__features_states_recursed.
+-#}
+{% macro features_recursive_expressions(seeding=true) -%}
+    {%- set prev = 'prev' -%}
+    {%- set cur = 'cur' -%}
     {%- set d = 'double precision' -%}
     {%- set rn = cur ~ '.rn' -%}
     {%- set close = cur ~ '.close' -%}
@@ -105,53 +165,8 @@
             else {{ prev }}.obv
         end
     {%- endset -%}
-    select
-        step.asset_id,
-        step.rn,
-        step.e12,
-        step.e26,
-        step.fast,
-        {{ expression['sig'] }} as sig,
-        step.gain,
-        step.loss,
-        step.atr,
-        step.pdm,
-        step.mdm,
-        step.trs,
-        {{ expression['adx'] }} as adx,
-        step.obv,
-        step.max_close
-
-    from (
-
-        select
-            {{ cur }}.asset_id,
-            {{ rn }} as rn,
-            {{ expression['e12'] }} as e12,
-            {{ expression['e26'] }} as e26,
-            {{ expression['fast'] }} as fast,
-            {{ prev }}.sig as previous_sig,
-            {{ expression['gain'] }} as gain,
-            {{ expression['loss'] }} as loss,
-            {{ expression['atr'] }} as atr,
-            {{ expression['pdm'] }} as pdm,
-            {{ expression['mdm'] }} as mdm,
-            {{ expression['trs'] }} as trs,
-            {{ prev }}.adx as previous_adx,
-            {{ obv }} as obv,
-            greatest({{ prev }}.max_close, {{ close }}) as max_close
-
-        {#- the states are the join's build side: written last (see features_written_join_order) #}
-        from {{ bars_relation }} as {{ cur }}
-        inner join {{ states }} as {{ prev }}
-            on
-                {{ cur }}.asset_id = {{ prev }}.asset_id
-                and {{ cur }}.rn = {{ prev }}.rn + 1
-                {%- if seeding %}
-                and {{ cur }}.rn <= {{ features_seeded_row() }}
-                {%- endif %}
-
-    ) as step
+    {%- do expression.update({'obv': obv, 'max_close': 'greatest(' ~ prev ~ '.max_close, ' ~ close ~ ')'}) -%}
+    {{ return(expression) }}
 {%- endmacro %}
 
 {#- The last row any recursion is still being seeded on (MACD's signal, rows 25..33): from the

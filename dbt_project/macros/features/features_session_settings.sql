@@ -34,3 +34,9 @@
 {% macro duckdb__features_default_session_settings() -%}
     reset disabled_compression_methods
 {%- endmacro %}
+
+{% macro spark__features_session_settings() -%}
+{%- endmacro %}
+
+{% macro spark__features_default_session_settings() -%}
+{%- endmacro %}

@@ -41,3 +41,9 @@
 {% macro duckdb__features_default_join_order() -%}
     reset disabled_optimizers
 {%- endmacro %}
+
+{% macro spark__features_written_join_order(batch_relation) -%}
+{%- endmacro %}
+
+{% macro spark__features_default_join_order() -%}
+{%- endmacro %}

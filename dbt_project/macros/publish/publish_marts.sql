@@ -14,6 +14,10 @@
     copied whole the first time and whenever its columns changed.
 #}
 {% macro publish_marts(quarantined=[]) %}
+    {{ return(adapter.dispatch('publish_marts', 'market_elt')(quarantined)) }}
+{% endmacro %}
+
+{% macro default__publish_marts(quarantined=[]) %}
     {%- set quarantined = quarantined | map('int') | list -%}
     {%- set statements = [publish_lock()] -%}
     {%- set published_names = [] -%}

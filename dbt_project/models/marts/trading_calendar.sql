@@ -51,7 +51,7 @@ exchange_days as (
         calendars.first_day,
         calendars.last_day,
         cast(days.date as date) as date,
-        substr(calendars.weekmask, cast(extract(isodow from days.date) as integer), 1) = '1' as is_trading_weekday
+        substr(calendars.weekmask, cast({{ iso_weekday("days.date") }} as integer), 1) = '1' as is_trading_weekday
 
     from calendars
     cross join days

@@ -156,10 +156,11 @@ action_fingerprints as (
 
     select
         alpha_vantage_symbol,
-        md5(string_agg(
-            action || ':' || cast(action_date as text) || ':' || cast(amount as text),
-            ',' order by action, action_date, amount
-        )) as actions_fingerprint
+        md5({{ string_agg_ordered(
+            "action || ':' || cast(action_date as text) || ':' || cast(amount as text)",
+            "','",
+            'action, action_date, amount',
+        ) }}) as actions_fingerprint
 
     from actions
     group by alpha_vantage_symbol

@@ -17,92 +17,11 @@
 
     A view: its only reader, int_daily_features_computed, evaluates it once, and writing its
     7.3M rows to a table only to read them back cost more than the join they feed.
+
+    The SQL is features_states_recursed(): the recursive CTEs above on DuckDB and Postgres; on
+    Spark, whose recursive CTEs cost a job per step, one aggregate() per asset over its bars in
+    order (the same step, features_recursive_expressions, as a lambda).
 #}
 {{ config(materialized='view') }}
 
-{%- set state_columns = features_state_columns() %}
-{%- set previous = features_previous_relation() %}
-{%- set seeded_row = features_seeded_row() %}
-
-with recursive
-
-{% if previous is not none -%}
-stored_states as (
-
-    {#- each run's last row per asset keeps its state #}
-    select * from {{ previous }}
-    where state_history_hash is not null
-
-),
-
-{% endif -%}
-
-{#- An empty state one row before each full history; the stored state of continued assets. #}
-
-start_states as (
-
-    select
-        batch.asset_id,
-        case when batch.is_full_history then batch.rn - 1 else batch.rn end as rn,
-        {%- for column in state_columns %}
-        {%- if previous is none %}
-        cast(0 as double precision) as {{ column }}{{ ',' if not loop.last }}
-        {%- else %}
-        case when batch.is_full_history then cast(0 as double precision) else stored.state_{{ column }} end
-            as {{ column }}{{ ',' if not loop.last }}
-        {%- endif %}
-        {%- endfor %}
-
-    from {{ ref('int_feature_bars_batched') }} as batch
-    {%- if previous is not none %}
-    left join stored_states as stored
-        on
-            batch.asset_id = stored.asset_id
-            and batch.date = stored.date
-    {%- endif %}
-    where
-        (batch.is_full_history and batch.rn = 0)
-        or batch.is_state_row
-
-),
-
-seeded_states (asset_id, rn, {{ state_columns | join(', ') }}) as (
-
-    select * from start_states
-    where rn < {{ seeded_row }}
-
-    union all
-
-    {{ features_recursive_step('seeded_states', ref('int_feature_bars_batched'), seeding=true) }}
-
-),
-
-smoothed_states (asset_id, rn, {{ state_columns | join(', ') }}) as (
-
-    select * from seeded_states
-    where rn = {{ seeded_row }}
-
-    union all
-
-    select * from start_states
-    where rn >= {{ seeded_row }}
-
-    union all
-
-    {{ features_recursive_step('smoothed_states', ref('int_feature_bars_batched'), seeding=false) }}
-
-),
-
-final as (
-
-    select * from seeded_states
-    where rn >= 0
-
-    union all
-
-    select * from smoothed_states
-    where rn > {{ seeded_row }}
-
-)
-
-select * from final
+{{ features_states_recursed() }}
