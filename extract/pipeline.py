@@ -39,7 +39,7 @@ RAW_DATASET = "raw"
 def destination(settings: Settings):
     """The dlt destination for the configured warehouse (DuckDB file, Postgres via libpq vars, or
     for Spark, which dlt cannot load, Parquet files under the Spark directory that dbt reads as the
-    raw sources: macros/sources/spark_raw_views.sql)."""
+    raw sources: dbt_project/macros/sources/raw_relations.sql)."""
     if settings.destination == "spark":
         return dlt.destinations.filesystem(bucket_url=str(settings.spark_dir))
     if settings.destination == "postgres":

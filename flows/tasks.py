@@ -178,7 +178,7 @@ def run_transform(
     summary.marts, problems = marts_summary(settings, {t for spec in specs for t in spec.asset_types})
     summary.errors.extend(problems)
     loaded = [spec.name for spec in specs if table_exists(settings, "raw", spec.raw_tables[0])]
-    if not loaded or settings.destination == "spark":  # dlt's files on Spark carry no freshness dbt reads
+    if not loaded or settings.destination == "spark":  # no source freshness on Spark (README, "Spark")
         return
     selected = [f"source:{name}" for name in loaded]
     freshness = dbt(

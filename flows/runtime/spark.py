@@ -68,14 +68,16 @@ def query_session(settings: Settings):
     the marts are published, as on DuckDB), dlt's Parquet tables outside `raw` (the run log)
     as views. dbt's `raw` views are declared by its on-run-start hook."""
     spark = session(settings)
+    if not spark.catalog.databaseExists("main"):
+        spark.sql("create database main")
+    spark.catalog.setCurrentDatabase("main")
     for dataset, tables in FILE_TABLES.items():
         for table in tables:
             files = Path(settings.spark_dir) / dataset / table
-            if files.is_dir():
+            if files.is_dir() and not spark.catalog.tableExists(f"{dataset}.{table}"):
+                # a view over the directory: each query lists its files, so later loads are read too
                 spark.sql(f"create database if not exists {dataset}")
-                spark.sql(f"create or replace view {dataset}.{table} as select * from parquet.`{files}`")
-    spark.sql("create database if not exists main")
-    spark.catalog.setCurrentDatabase("main")
+                spark.sql(f"create view {dataset}.{table} as select * from parquet.`{files}`")
     return spark
 
 

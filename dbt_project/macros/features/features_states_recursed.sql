@@ -98,51 +98,23 @@ select * from final
 {#-
     Spark: each asset's bars collected in row order and folded by aggregate(), whose lambda is
     the recursive step (features_recursive_expressions with seeding, so every row takes its
-    phase's branch): `states` holds every state so far, `prev` is its last, `cur` the bar,
-    `step` the states advanced by the bar before sig and adx read them. Exact: the same
-    floating-point operations in the same order as the recursive CTEs. Appending to the array
-    copies it, so an asset costs O(rows^2) copies of a 15-field state (3,650 rows: ~6.7M, a
-    fraction of a second); assets run in parallel across the cluster. Every Spark build is a
-    full one (dbt_project.yml), so there is no stored state to continue from.
+    phase's branch): `prev` is the state after the bar before, `cur` the bar, `step` the states
+    advanced by the bar before sig and adx read them. Exact: the same floating-point operations
+    in the same order as the recursive CTEs. Every state is kept, and appending to an array
+    copies it, so the bars are folded in chunks of features_spark_chunk_rows(): each chunk from
+    the state its predecessor ended on, into an array of its own; the asset's states are the
+    chunks' appended (rows x chunk + rows^2 / chunk copies instead of rows^2 / 2: 30x fewer at
+    3,650 rows). Every Spark build is a full one (dbt_project.yml): no stored state to continue.
 -#}
 {% macro spark__features_states_recursed() -%}
     {%- set state_columns = features_state_columns() -%}
     {%- set expression = features_recursive_expressions(seeding=true) -%}
     {%- set inputs = ['rn', 'close', 'volume', 'volume_rn', 'close_change', 'true_range', 'plus_dm', 'minus_dm'] -%}
-    {%- set advanced = ['e12', 'e26', 'fast', 'gain', 'loss', 'atr', 'pdm', 'mdm', 'trs', 'obv', 'max_close'] %}
-
-with
-
-bars_in_order as (
-
-    select
-        asset_id,
-        array_sort(collect_list(named_struct(
-            {%- for column in inputs %}
-            '{{ column }}', {{ 'cast(rn as bigint)' if column == 'rn' else 'cast(' ~ column ~ ' as double)' }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ))) as bars
-
-    from {{ ref('int_feature_bars_batched') }}
-    group by asset_id
-
-),
-
-folded as (
-
-    select
-        asset_id,
-        aggregate(
-            bars,
-            {#- cast to a type of nullable fields: with the literal's NOT NULL fields Spark
-                would store a NULL state (OBV without volume) as 0 #}
-            cast(array(named_struct(
-                'rn', cast(-1 as bigint),
-                {%- for column in state_columns %}
-                '{{ column }}', cast(0 as double){{ ',' if not loop.last }}
-                {%- endfor %}
-            )) as array<struct<rn: bigint, {{ state_columns | join(': double, ') }}: double>>),
-            (states, cur) -> concat(states, array(
+    {%- set advanced = ['e12', 'e26', 'fast', 'gain', 'loss', 'atr', 'pdm', 'mdm', 'trs', 'obv', 'max_close'] -%}
+    {%- set chunk = features_spark_chunk_rows() -%}
+    {#- the state type, of nullable fields: with a literal's NOT NULL fields Spark would store a NULL state (OBV without volume) as 0 -#}
+    {%- set state_type = 'struct<rn: bigint, ' ~ state_columns | join(': double, ') ~ ': double>' -%}
+    {%- set step -%}
                 transform(array(element_at(states, -1)), prev ->
                     transform(array(named_struct(
                         'rn', cur.rn,
@@ -162,10 +134,62 @@ folded as (
                         {%- endfor %}
                     ))[0]
                 )[0]
+    {%- endset %}
+
+with
+
+bars_in_order as (
+
+    select
+        asset_id,
+        array_sort(collect_list(named_struct(
+            {%- for column in inputs %}
+            '{{ column }}', {{ 'cast(rn as bigint)' if column == 'rn' else 'cast(' ~ column ~ ' as double)' }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ))) as bars
+
+    from {{ ref('int_feature_bars_batched') }}
+    group by asset_id
+
+),
+
+chunked as (
+
+    select
+        asset_id,
+        transform(
+            sequence(0, cast(ceil(size(bars) / {{ chunk }}.0) as int) - 1),
+            chunk_index -> slice(bars, chunk_index * {{ chunk }} + 1, {{ chunk }})
+        ) as chunks
+
+    from bars_in_order
+
+),
+
+folded as (
+
+    select
+        asset_id,
+        aggregate(
+            chunks,
+            cast(array(named_struct(
+                'rn', cast(-1 as bigint),
+                {%- for column in state_columns %}
+                '{{ column }}', cast(0 as double){{ ',' if not loop.last }}
+                {%- endfor %}
+            )) as array<{{ state_type }}>),
+            (done, bars_of_chunk) -> concat(done, slice(
+                aggregate(
+                    bars_of_chunk,
+                    array(element_at(done, -1)),
+                    (states, cur) -> concat(states, array({{ step }}))
+                ),
+                2,
+                size(bars_of_chunk)
             ))
         ) as states
 
-    from bars_in_order
+    from chunked
 
 ),
 
@@ -180,4 +204,9 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#- Bars per chunk of Spark's fold: about the square root of a long history (3,650 rows), where its copies are fewest. -#}
+{% macro features_spark_chunk_rows() -%}
+    {{ return(64) }}
 {%- endmacro %}
