@@ -136,8 +136,10 @@ def invoke_dbt(command: list[str], settings: Settings, tests_decide: bool = Fals
     results = getattr(result.result, "results", None) or []
     for node_result in results:
         status = str(node_result.status).lower()
-        summary.counts[status] = summary.counts.get(status, 0) + 1
         node = getattr(node_result, "node", None)  # run-operation results have none
+        if getattr(node, "resource_type", None) == "operation" and status not in FAILED_STATUSES:
+            continue  # the project's on-run-start hook (a no-op but on Spark): not a node the user counts
+        summary.counts[status] = summary.counts.get(status, 0) + 1
         if node is not None:
             summary.node_seconds[node.unique_id] = float(getattr(node_result, "execution_time", 0) or 0)
         if status in FAILED_STATUSES:
