@@ -15,7 +15,7 @@ from flows.runtime.summary import RunFailedError
 from flows.runtime.warehouse import execute, query
 from tests.flows.loads import reload
 from tests.flows.targets import TARGETS, use_warehouse
-from tests.flows.test_gate import _times
+from tests.flows.test_gate import _restated
 
 pytestmark = pytest.mark.slow
 BAR_COLUMNS = (
@@ -44,7 +44,7 @@ def test_a_daily_run_checks_and_publishes_its_changes_and_check_all_reads_everyt
     ibm_revised = f"symbol = 'IBM' and date = '{revised}'"
     reload(
         settings,
-        [f"update raw.alpha_vantage_daily set _4_close = {_times(settings, '_4_close', 1.01)} where {ibm_revised}"],
+        [f"update raw.alpha_vantage_daily set {_restated(settings)} where {ibm_revised}"],
         {"alpha_vantage_daily": ibm_revised},
     )
     assert daily(providers=[]).ok

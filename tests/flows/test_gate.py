@@ -75,10 +75,10 @@ def _inject(settings: Settings) -> None:
             f"update {cg} set price = null where coin_id = 'ethereum' and ts = {point('max', 'ethereum', eth)}",
             f"update {cg} set price = price * 100 where coin_id = 'solana' and point_date = '{sol}'",  # a unit error
             # a 50% jump for a day: an outlier (warns), not an impossible move
-            f"update {av} set {', '.join(f'{c} = {_times(settings, c, 1.5)}' for c in PRICES)} "
-            f"where symbol = 'NVDA' and date = '{nvda}'",
-            # A legitimate revision for a good asset: published, since IBM passes every gate.
-            f"update {av} set _4_close = {_times(settings, '_4_close', 1.01)} where symbol = 'IBM' "
+            f"update {av} set {_restated(settings, 1.5)} where symbol = 'NVDA' and date = '{nvda}'",
+            # A legitimate revision for a good asset (its four prices restated by 1%, so the bar
+            # stays in order whatever the day's prices): published, since IBM passes every gate.
+            f"update {av} set {_restated(settings)} where symbol = 'IBM' "
             f"and date = (select max(date) from {av} where symbol = 'IBM')",
         ],
         # Each change comes with the days around it re-fetched (MSFT's: the days after the gap).
@@ -99,6 +99,11 @@ def _times(settings: Settings, column: str, factor: float) -> str:
     """SQL for a raw Alpha Vantage string field times `factor`, as a string again."""
     text = "varchar" if settings.destination == "duckdb" else "text"
     return f"cast(cast({column} as double precision) * {factor} as {text})"
+
+
+def _restated(settings: Settings, factor: float = 1.01) -> str:
+    """SQL setting a raw Alpha Vantage bar's four prices times `factor`: a revision that keeps it valid."""
+    return ", ".join(f"{c} = {_times(settings, c, factor)}" for c in PRICES)
 
 
 def _published(settings: Settings, table: str = "daily_bars", order: str = "date") -> dict[str, list[tuple]]:
