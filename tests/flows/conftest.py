@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from extract.settings import BUDGET_WINDOWS
+
 
 @pytest.fixture
 def live_env(tmp_path, monkeypatch, prefect_harness, emulator):
@@ -16,8 +18,10 @@ def live_env(tmp_path, monkeypatch, prefect_harness, emulator):
     monkeypatch.setenv("ALPHAVANTAGE_API_KEY", "test-key")
     for name, value in emulator.environ().items():
         monkeypatch.setenv(name, value)
+    # No client-side pacing (the free Alpha Vantage plan's one call a second included, which made
+    # a 37-call extract take 37 s): the plans' budgets have tests of their own (tests/*/test_plans.py).
     for provider in ("COINGECKO", "ALPHAVANTAGE", "FEAR_GREED"):
-        monkeypatch.setenv(f"{provider}_CALLS_PER_MINUTE", "unlimited")
-        monkeypatch.setenv(f"{provider}_CALLS_PER_DAY", "unlimited")
+        for window in BUDGET_WINDOWS:
+            monkeypatch.setenv(f"{provider}_CALLS_PER_{window.upper()}", "unlimited")
     yield emulator
     emulator._faults.clear()

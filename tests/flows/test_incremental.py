@@ -146,8 +146,7 @@ def test_a_daily_build_recomputes_what_changed_and_equals_a_full_rebuild(
     use_warehouse(target, monkeypatch, request)
     for name, value in live_env.environ(alpaca_plan="free").items():
         monkeypatch.setenv(name, value)
-    for variable in ("ALPACA_CALLS_PER_MINUTE", "ALPHAVANTAGE_CALLS_PER_SECOND"):
-        monkeypatch.setenv(variable, "unlimited")
+    monkeypatch.setenv("ALPACA_CALLS_PER_MINUTE", "unlimited")
     monkeypatch.setenv("MARKET_ELT_DBT_PROJECT_DIR", str(_universe_with_an_alpaca_only_equity(tmp_path)))
     assert daily(providers=list(PROVIDERS), transform=False).ok
     settings = Settings.from_env()
