@@ -26,7 +26,7 @@
         ],
         post_hook=[
             "{{ features_default_join_order() }}",
-            "{{ features_analyze(this) }}",
+            "{{ analyze_relation(this) }}",
             {'sql': "{{ features_default_session_settings() }}", 'transaction': false},
         ],
     )

@@ -20,7 +20,7 @@
         indexes=features_indexes(['asset_id', 'rn']),
         pre_hook=["{{ features_session_settings() }}"],
         post_hook=[
-            "{{ features_analyze(this) }}",
+            "{{ analyze_relation(this) }}",
             {'sql': "{{ features_default_session_settings() }}", 'transaction': false},
         ],
     )
