@@ -4,12 +4,13 @@ one throwaway PostgreSQL cluster, and per-test warehouses."""
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from pathlib import Path
 
 import pytest
 
-SESSION_DIR = Path(tempfile.mkdtemp(prefix="market-elt-tests-"))
+from tests.workdirs import SESSION_DIR, WORKER, worker_dir
+
 # Before anything imports dlt, dbt or Prefect: no telemetry, state and homes in temp dirs.
 os.environ.update(
     {
@@ -26,17 +27,30 @@ os.environ.update(
         # Each pytest-xdist worker compiles into its own target directory (relative: inside
         # whichever project a test runs, the repository's or a copy), so parallel dbt runs
         # never share a manifest or a partial-parse file.
-        "DBT_TARGET_PATH": f"target-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        "DBT_TARGET_PATH": f"target-{WORKER}",
         "DBT_LOG_PATH": str(SESSION_DIR / "dbt-logs"),
     }
 )
 
-from extract.emulator.server import Emulator  # noqa: E402
-from extract.settings import Settings  # noqa: E402
-from flows.runtime.offline import UNLIMITED  # noqa: E402
-from tests.pg_cluster import ClusterUnavailableError, start_cluster  # noqa: E402
+from extract.emulator.server import Emulator
+from extract.settings import Settings
+from flows.runtime.offline import UNLIMITED
+from tests.pg_cluster import ClusterUnavailableError, start_cluster
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "providers"
+
+
+@pytest.fixture
+def warehouse_dir() -> Path:
+    """Where this test's DuckDB file (and the lake beside it) goes: worker_dir("warehouse"),
+    emptied. dbt-duckdb keeps the last DuckDB it opened for the process (reused while the
+    profile's path stays the same), so it is closed first: the last test's database is gone."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
+    return worker_dir("warehouse")
 
 
 @pytest.fixture(scope="session")
@@ -79,16 +93,18 @@ def pg_env(pg_cluster, monkeypatch, request) -> dict[str, str]:
     """A fresh database in the session's cluster, exported as the libpq variables."""
     import psycopg2
 
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    name = f"t_{WORKER}"  # one name per process: see worker_dir
     environ = {**pg_cluster.environ, "PGDATABASE": name}
     admin = psycopg2.connect(**{**_libpq_kwargs(pg_cluster.environ), "dbname": "postgres"})
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f'drop database if exists "{name}"')
+        cursor.execute(f'drop database if exists "{name}" with (force)')
         cursor.execute(f'create database "{name}"')
     admin.close()
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
+    # Postgres and DuckDB parse into target directories of their own, each kept partial.
+    monkeypatch.setenv("DBT_TARGET_PATH", f"target-{WORKER}-postgres")
     return environ
 
 
@@ -119,14 +135,13 @@ def spark_dir() -> Path:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true requires the Spark tests to run: {problem}")
         pytest.skip(f"Spark unavailable: {problem}")
-    return SESSION_DIR / f"spark-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    return SESSION_DIR / f"spark-{WORKER}"
 
 
 @pytest.fixture
 def spark_env(spark_dir, monkeypatch) -> Path:
     """An empty Spark warehouse (every database but `default` dropped, dlt's files removed),
     exported as MARKET_ELT_SPARK_DIR."""
-    import shutil
 
     from flows.runtime.spark import session
 
@@ -138,24 +153,25 @@ def spark_env(spark_dir, monkeypatch) -> Path:
         for files in ("raw", "ops"):
             shutil.rmtree(spark_dir / files, ignore_errors=True)
     monkeypatch.setenv("MARKET_ELT_SPARK_DIR", str(spark_dir))
+    monkeypatch.setenv("DBT_TARGET_PATH", f"target-{WORKER}-spark")
     return spark_dir
 
 
 @pytest.fixture
-def duckdb_settings(tmp_path, emulator) -> Settings:
+def duckdb_settings(tmp_path, warehouse_dir, emulator) -> Settings:
     """Settings for a fresh DuckDB warehouse fed by the emulator (short history: fast tests)."""
-    return offline_settings(tmp_path, emulator, dbt_target="dev")
+    return offline_settings(tmp_path, warehouse_dir, emulator, dbt_target="dev")
 
 
 @pytest.fixture
-def postgres_settings(tmp_path, emulator, pg_env) -> Settings:
-    return offline_settings(tmp_path, emulator, dbt_target="postgres")
+def postgres_settings(tmp_path, warehouse_dir, emulator, pg_env) -> Settings:
+    return offline_settings(tmp_path, warehouse_dir, emulator, dbt_target="postgres")
 
 
-def offline_settings(tmp_path: Path, emulator: Emulator, dbt_target: str) -> Settings:
+def offline_settings(tmp_path: Path, warehouse_dir: Path, emulator: Emulator, dbt_target: str) -> Settings:
     urls = emulator.base_urls()
     return Settings(
-        duckdb_path=tmp_path / "warehouse.duckdb",
+        duckdb_path=warehouse_dir / "warehouse.duckdb",
         dbt_target=dbt_target,
         coingecko_base_url=urls["coingecko"],
         alpha_vantage_base_url=urls["alpha_vantage"],

@@ -5,14 +5,13 @@ payer's history, and daily_features would recompute it in full. On DuckDB and Po
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import numpy as np
 import pytest
 
-from extract.settings import DBT_PROJECT_DIR
 from flows.runtime.dbt import invoke_dbt
 from tests.dbt.features_data import Warehouse
+from tests.workdirs import project_copy
 
 SYMBOLS = 24
 ENGINES = [pytest.param("duckdb", id="duckdb"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
@@ -26,8 +25,7 @@ RAW_COLUMNS = [
 def warehouse(request, tmp_path) -> Warehouse:
     """A warehouse whose universe is the generated equities S00..S23 (a copy of the project)."""
     fixture = "postgres_settings" if request.param == "postgres" else "duckdb_settings"
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
+    project = project_copy()
     (project / "seeds" / "assets.csv").write_text(
         "asset_id,symbol,name,asset_type,coingecko_id,alpha_vantage_symbol,is_active\n"
         + "".join(f"{k + 1},S{k:02d},S{k:02d},equity,,S{k:02d},true\n" for k in range(SYMBOLS))

@@ -6,12 +6,9 @@ Each test writes `int_daily_bars` and `assets` into a fresh warehouse and runs o
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
-from extract.settings import DBT_PROJECT_DIR
 from tests.dbt.features_data import (
     TALIB_COLUMNS,
     Series,
@@ -23,6 +20,7 @@ from tests.dbt.features_data import (
     sampledata_csv,
     zero_volume,
 )
+from tests.workdirs import project_copy
 
 ENGINES = [pytest.param("duckdb", id="duckdb"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 
@@ -216,8 +214,7 @@ def test_a_table_from_an_earlier_version_is_recomputed_in_full_by_the_next_run(w
 def test_the_readmes_window_feature_example_is_one_edit_and_one_list_entry(duckdb_settings, tmp_path, monkeypatch):
     """README, "Adding a feature": a line in int_daily_features_computed's final select shows up
     in daily_features, and naming its TA-Lib call in TALIB_COLUMNS puts it under the parity suite."""
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs"))
+    project = project_copy()
     model = project / "models" / "intermediate" / "features" / "int_daily_features_computed.sql"
     text = model.read_text()
     anchor = "        sma_20,\n"

@@ -8,10 +8,10 @@ from extract.settings import BUDGET_WINDOWS
 
 
 @pytest.fixture
-def live_env(tmp_path, monkeypatch, prefect_harness, emulator):
+def live_env(tmp_path, warehouse_dir, monkeypatch, prefect_harness, emulator):
     """Run flows against the session's emulator as if it were the real providers (no
     `--offline`), so tests can inject faults and bad payloads into it."""
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_dir / "warehouse.duckdb"))
     monkeypatch.setenv("DBT_TARGET", "dev")
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", "20")

@@ -6,7 +6,7 @@ disagreeing close warned about by asset and day while everything still publishes
 
 from __future__ import annotations
 
-import shutil
+from pathlib import Path
 
 import pytest
 
@@ -18,15 +18,15 @@ from flows.runtime.warehouse import query
 from tests.flows.loads import reload
 from tests.flows.targets import TARGETS, use_warehouse
 from tests.flows.test_gate import _universe
+from tests.workdirs import project_copy
 
 pytestmark = pytest.mark.slow
 HISTORY_DAYS = 20
 
 
-def _universe_with_an_alpaca_only_equity(tmp_path):
+def _universe_with_an_alpaca_only_equity() -> Path:
     """The offline universe with SPY's Alpha Vantage symbol removed: Alpaca is its only source."""
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
+    project = project_copy()
     rows = (DBT_PROJECT_DIR / "seeds" / "assets.csv").read_text().splitlines()[1:]
     _universe(project, [row.replace(",SPY,true,", ",,true,") if ",SPY," in row else row for row in rows])
     return project
@@ -34,13 +34,13 @@ def _universe_with_an_alpaca_only_equity(tmp_path):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_alpaca_bars_are_reconciled_with_alpha_vantage_and_a_disagreement_is_named(
-    target, tmp_path, monkeypatch, prefect_harness, request
+    target, tmp_path, warehouse_dir, monkeypatch, prefect_harness, request
 ):
     use_warehouse(target, monkeypatch, request)
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_dir / "warehouse.duckdb"))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(HISTORY_DAYS))
-    monkeypatch.setenv("MARKET_ELT_DBT_PROJECT_DIR", str(_universe_with_an_alpaca_only_equity(tmp_path)))
+    monkeypatch.setenv("MARKET_ELT_DBT_PROJECT_DIR", str(_universe_with_an_alpaca_only_equity()))
     summary = daily(offline=True)
     assert summary.ok, summary.text()
     settings = Settings.from_env()

@@ -4,15 +4,14 @@ project changed, nothing when nothing was loaded."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from extract.registry import PROVIDERS
-from extract.settings import DBT_PROJECT_DIR, Settings
+from extract.settings import Settings
 from flows.runtime.build_scope import BuildScope, build_scope, record_build
 from flows.runtime.dbt import parse_project
 from flows.runtime.warehouse import execute
+from tests.workdirs import project_copy
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +50,8 @@ def test_postgres_creates_every_view_in_scope_again(manifest):
     assert views <= _selected(scope.run_args(manifest))
 
 
-def test_a_changed_project_runs_everything_and_a_build_without_loads_nothing(duckdb_settings, tmp_path):
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
+def test_a_changed_project_runs_everything_and_a_build_without_loads_nothing(duckdb_settings):
+    project = project_copy()
     settings = duckdb_settings.with_overrides(dbt_project_dir=project)
     first = build_scope(settings, list(PROVIDERS))
     assert first.everything and first.seed_args() == ["seed", "--full-refresh"]

@@ -21,16 +21,16 @@ HISTORY_DAYS = 20
 
 
 @pytest.fixture
-def flow_env(tmp_path, monkeypatch, prefect_harness):
+def flow_env(tmp_path, warehouse_dir, monkeypatch, prefect_harness):
     # The offline emulator answers as of the test's start: a session closing while the test runs
     # (London's at 16:30 UTC) would otherwise add a bar between its two runs.
     started = dt.datetime.now(dt.UTC)
     monkeypatch.setattr(offline, "Emulator", functools.partial(Emulator, clock=lambda: started))
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_dir / "warehouse.duckdb"))
     monkeypatch.setenv("DBT_TARGET", "dev")
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(HISTORY_DAYS))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
-    return tmp_path
+    return warehouse_dir
 
 
 def _assert_marts_complete(settings: Settings) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,14 @@ from extract import calendars
 from extract.emulator.market import EQUITIES, EQUITY_EPOCH, EquityProfile, SyntheticMarket
 from extract.emulator.server import Emulator
 from extract.registry import PROVIDERS
-from extract.settings import DBT_PROJECT_DIR, Settings
+from extract.settings import Settings
 from flows.commands.status import collect_status, known_gap_rows
 from flows.daily import daily
 from flows.runtime.summary import RunFailedError
 from flows.runtime.warehouse import execute, query
 from tests.flows.loads import reload
 from tests.flows.targets import TARGETS, use_warehouse
+from tests.workdirs import project_copy
 
 pytestmark = pytest.mark.slow
 RAW_TABLES = ("alpha_vantage_daily", "coingecko_market_chart")
@@ -251,7 +251,7 @@ def _universe(project: Path, rows: list[str]) -> None:
 
 @pytest.mark.parametrize("target", ["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
-    target, tmp_path, monkeypatch, prefect_harness, request
+    target, tmp_path, warehouse_dir, monkeypatch, prefect_harness, request
 ):
     """Five US stocks and a Shenzhen stock (its exchange implied by the .SHZ suffix) with a
     three-week suspension, full histories since 2005: the Shenzhen stock's Chinese holidays
@@ -261,8 +261,7 @@ def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
     known_gaps.csv (the documented one-liner), it publishes too."""
     if target == "postgres":
         request.getfixturevalue("pg_env")
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
+    project = project_copy()
     good = {"AAPL": "XNAS", "MSFT": "XNAS", "NVDA": "XNAS", "IBM": "XNYS", "SPY": "XNYS"}
     _universe(
         project,
@@ -283,7 +282,7 @@ def test_a_suspended_stock_is_held_back_until_an_analyst_acknowledges_its_gap(
         for name, value in {
             **emulator.environ(),
             "DBT_TARGET": target,
-            "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+            "DUCKDB_PATH": str(warehouse_dir / "warehouse.duckdb"),
             "DLT_DATA_DIR": str(tmp_path / "dlt"),
             "MARKET_ELT_DBT_PROJECT_DIR": str(project),
             "ALPHAVANTAGE_API_KEY": "premium-key",

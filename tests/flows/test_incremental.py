@@ -140,14 +140,12 @@ def _next_day(settings: Settings) -> tuple[dt.date, dt.date]:
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_a_daily_build_recomputes_what_changed_and_equals_a_full_rebuild(
-    target, live_env, tmp_path, monkeypatch, request
-):
+def test_a_daily_build_recomputes_what_changed_and_equals_a_full_rebuild(target, live_env, monkeypatch, request):
     use_warehouse(target, monkeypatch, request)
     for name, value in live_env.environ(alpaca_plan="free").items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ALPACA_CALLS_PER_MINUTE", "unlimited")
-    monkeypatch.setenv("MARKET_ELT_DBT_PROJECT_DIR", str(_universe_with_an_alpaca_only_equity(tmp_path)))
+    monkeypatch.setenv("MARKET_ELT_DBT_PROJECT_DIR", str(_universe_with_an_alpaca_only_equity()))
     assert daily(providers=list(PROVIDERS), transform=False).ok
     settings = Settings.from_env()
     _hold_back_last_days(settings)

@@ -41,16 +41,16 @@ def _lake_rows(settings: Settings, until: dt.datetime | None = None) -> list[tup
 
 
 def test_minute_bars_reach_the_lake_daily_and_by_backfill_and_reconcile_with_daily(
-    tmp_path, monkeypatch, prefect_harness
+    tmp_path, warehouse_dir, monkeypatch, prefect_harness
 ):
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_dir / "warehouse.duckdb"))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     monkeypatch.setenv("MARKET_ELT_HISTORY_DAYS", str(DAYS))
     monkeypatch.setenv("MARKET_ELT_LAKE_TIMEFRAMES", "1Min")
     first = daily(offline=True)
     assert first.ok, first.text()
     settings = Settings.from_env()
-    assert settings.lake_dir == tmp_path / "lake", "the default lake sits beside the DuckDB file"
+    assert settings.lake_dir == warehouse_dir / "lake", "the default lake sits beside the DuckDB file"
     today = dt.datetime.now(dt.UTC).date()
     start = today - dt.timedelta(days=DAYS)
 

@@ -5,16 +5,16 @@ daily candle, which never becomes a bar."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
 from extract.emulator.server import Emulator, EmulatorConfig
-from extract.settings import DBT_PROJECT_DIR, Settings
+from extract.settings import Settings
 from flows.commands.cli import main
 from flows.commands.status import collect_status
 from flows.daily import daily
 from flows.runtime.warehouse import query
+from tests.workdirs import project_copy
 
 pytestmark = pytest.mark.slow
 SYMBOLS = ["AAPL", "MSFT", "TSLA", "NVDA", "IBM", "SPY"]
@@ -23,21 +23,20 @@ BUDGET_VARIABLES = [f"{p}_CALLS_PER_{w}" for p in ("COINGECKO", "ALPHAVANTAGE", 
 
 
 @pytest.fixture
-def user_env(tmp_path, monkeypatch, prefect_harness):
+def user_env(tmp_path, warehouse_dir, monkeypatch, prefect_harness):
     """A user's environment: a warehouse path and nothing else of market-elt's (no budgets)."""
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_dir / "warehouse.duckdb"))
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
     for name in [*BUDGET_VARIABLES, "ALPHAVANTAGE_PLAN", "COINGECKO_PLAN", "COINGECKO_API_KEY", "DBT_TARGET"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
-def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog, tmp_path):
+def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog):
     """The free plan's real limits (one call a second, 25 a day) and a universe of six US stocks:
     the run exits 0, loads the latest 100 sessions of every symbol, says the plan limited them,
     and a second run the same day defers without a single call."""
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs", ".user.yml"))
+    project = project_copy()
     universe = (project / "seeds" / "assets.csv").read_text().splitlines()
     (project / "seeds" / "assets.csv").write_text(
         "\n".join(line for line in universe if not any(s in line for s in (".LON", ".TRT", ".SHH"))) + "\n"

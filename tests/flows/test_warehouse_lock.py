@@ -31,11 +31,11 @@ def _hold(seconds: float) -> subprocess.Popen:
 
 
 @pytest.fixture(params=["dev", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse(request, tmp_path, monkeypatch) -> Settings:
+def warehouse(request, warehouse_dir, monkeypatch) -> Settings:
     if request.param == "postgres":
         request.getfixturevalue("pg_env")
     monkeypatch.setenv("DBT_TARGET", request.param)
-    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DUCKDB_PATH", str(warehouse_dir / "warehouse.duckdb"))
     return Settings.from_env()
 
 
