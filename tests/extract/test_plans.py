@@ -82,7 +82,9 @@ def test_a_free_key_with_nothing_else_set_learns_its_plan_once_and_then_calls_on
 def test_a_day_too_short_for_the_extras_puts_the_daily_bars_first_and_the_rest_off(duckdb_settings, own_emulator):
     """The whole universe on a free key: every symbol's daily series first, then corporate actions
     and monthly histories until the 25 calls are spent; the next day takes up what is left."""
-    settings = _point_at(duckdb_settings, own_emulator, alpha_vantage_api_key="my-free-key", budgets={})
+    # The free plan's day budget, without its one call a second (paced in the tests above): 50 s less.
+    budgets = {"alpha_vantage": {"per_second": None}}
+    settings = _point_at(duckdb_settings, own_emulator, alpha_vantage_api_key="my-free-key", budgets=budgets)
     report = extract_provider("alpha_vantage", settings)
     assert report.ok and report.assets_ok == len(SYMBOLS), report.summary_line()
     calls = _functions(own_emulator)

@@ -72,6 +72,7 @@ def test_a_free_alpha_vantage_key_and_nothing_else_set(user_env, caplog):
 
 @pytest.mark.parametrize("plan", ["public", "demo", "basic", "pro"])
 def test_the_offline_flow_on_each_coingecko_plan(user_env, plan):
+    user_env.setenv("MARKET_ELT_HISTORY_DAYS", "20")  # what differs by plan is in the last days
     summary = daily(offline=True, providers=["coingecko"], offline_plans={"coingecko": plan})
     assert summary.ok, summary.text()
     assert f"plan {plan}" in summary.text()
