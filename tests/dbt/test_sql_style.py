@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # sqlfluff's dbt templater compiles every model: about a minute
 
 
 def test_sqlfluff_lint_is_clean(tmp_path):
