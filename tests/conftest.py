@@ -54,10 +54,14 @@ def warehouse_dir() -> Path:
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Longest first: the Spark flow, the other Spark tests, the other slow ones, the rest. pytest-xdist's
-    `--dist load` hands tests out in this order, one at a time as a worker frees up, so the
-    suite does not end with one worker alone on a six-minute Spark run started last."""
-    items.sort(key=lambda item: (not item.get_closest_marker("spark"), not item.get_closest_marker("slow")))
+    """Longest first on every worker. pytest-xdist's `worksteal` gives each worker a consecutive
+    share of this list and lets an idle worker take the end of a busy one's queue, so the tests,
+    ranked longest first (the Spark flow, the other Spark tests, the other slow ones, the rest),
+    are dealt out in turn into one share per worker: each starts with its longest tests and
+    ends with short ones, and no worker ends alone on a six-minute Spark run started last."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    ranked = sorted(items, key=lambda item: (not item.get_closest_marker("spark"), not item.get_closest_marker("slow")))
+    items[:] = [item for share in range(workers) for item in ranked[share::workers]]
 
 
 @pytest.fixture(scope="session")
