@@ -53,17 +53,6 @@ def warehouse_dir() -> Path:
     return worker_dir("warehouse")
 
 
-def pytest_collection_modifyitems(items) -> None:
-    """Longest first on every worker. pytest-xdist's `worksteal` gives each worker a consecutive
-    share of this list and lets an idle worker take the end of a busy one's queue, so the tests,
-    ranked longest first (the Spark flow, the other Spark tests, the other slow ones, the rest),
-    are dealt out in turn into one share per worker: each starts with its longest tests and
-    ends with short ones, and no worker ends alone on a six-minute Spark run started last."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    ranked = sorted(items, key=lambda item: (not item.get_closest_marker("spark"), not item.get_closest_marker("slow")))
-    items[:] = [item for share in range(workers) for item in ranked[share::workers]]
-
-
 @pytest.fixture(scope="session")
 def provider_fixtures() -> Path:
     """The real recorded provider payloads beside the project (read, never copied)."""
