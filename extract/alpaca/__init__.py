@@ -41,7 +41,7 @@ from extract.alpaca.client import (
     secret_values,
     skip_unconfigured,
 )
-from extract.alpaca.helpers import NEW_YORK, bar_rows
+from extract.alpaca.helpers import NEW_YORK, bar_rows, history_start
 from extract.alpaca.settings import (
     ADJUSTMENT,
     BARS_PATH,
@@ -100,7 +100,7 @@ def alpaca_source(
     secrets = secret_values(settings)
     report.plan = settings.alpaca_plan
     client = bars_client(settings, report, budget)
-    earliest = now.date() - dt.timedelta(days=settings.history_days)
+    earliest = history_start(now, settings.history_days)
     last_session = last_closed_session(CALENDAR, now)
     end = backfill_end(backfill, now) if backfill else None
 

@@ -38,6 +38,14 @@ def bar_date(t: str) -> dt.date:
     return stamp.astimezone(NEW_YORK).date()
 
 
+def history_start(now: dt.datetime, history_days: int) -> dt.date:
+    """A symbol's first day on its first run: MARKET_ELT_HISTORY_DAYS back from today in New
+    York, the date Alpaca's bars are dated by. The daily bars and the lake's minute bars both
+    start here, so a session has both or neither whatever the UTC hour of the run (from 19:00 or
+    20:00 New York the UTC date is already the next day)."""
+    return now.astimezone(NEW_YORK).date() - dt.timedelta(days=history_days)
+
+
 @dataclass
 class BarsPage:
     """One page: rows by symbol (in the page's order), the symbols whose bars did not validate

@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from extract.alpaca import lake
 from extract.alpaca.client import bars_client, configured, page_payload, run_budget, secret_values, skip_unconfigured
-from extract.alpaca.helpers import bar_rows
+from extract.alpaca.helpers import bar_rows, history_start
 from extract.alpaca.settings import ADJUSTMENT, BARS_PATH, PAGE_LIMIT, SIP_DELAY_MINUTES, SYMBOLS_PER_REQUEST
 from extract.backfill import Backfill
 from extract.errors import ConfigurationError, PayloadError, ProviderError, redact
@@ -270,9 +270,7 @@ def refresh_lake(symbols: list[str], settings: Settings, timeframe: str, now: dt
     for symbol in dict.fromkeys(symbols):
         cursor = last.get(symbol)
         start = (
-            cursor - dt.timedelta(days=settings.lag_days - 1)
-            if cursor
-            else today - dt.timedelta(days=settings.history_days)
+            cursor - dt.timedelta(days=settings.lag_days - 1) if cursor else history_start(now, settings.history_days)
         )
         starts.setdefault(min(start, today), []).append(symbol)
     report = ProviderReport(f"{PROVIDER} {timeframe}")

@@ -20,13 +20,13 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-NEW_YORK = ZoneInfo("America/New_York")
+from extract.alpaca.helpers import NEW_YORK
+
 FILE_NAME = "bars.parquet"
 # Alpaca's timeframes the lake keeps, and their datasets (contract.md: `equities_1min`).
 DATASETS = {"1Min": "equities_1min", "1Hour": "equities_1hour"}

@@ -17,7 +17,7 @@ import requests
 import extract.alpaca as alpaca_source
 from extract.alpaca import backfill_end, symbol_batches
 from extract.alpaca.client import NO_KEYS
-from extract.alpaca.helpers import answer_error, answer_text, bar_date, bar_rows, reset_delay
+from extract.alpaca.helpers import NEW_YORK, answer_error, answer_text, bar_date, bar_rows, reset_delay
 from extract.backfill import Backfill
 from extract.calendars import last_closed_session, sessions
 from extract.emulator import alpaca as alpaca_routes
@@ -84,6 +84,11 @@ def _rows(settings: Settings) -> list[tuple]:
 
 def _expected_days(start: dt.date, now: dt.datetime) -> list[dt.date]:
     return [day for day in sessions("XNYS", start, last_closed_session("XNYS", now))]
+
+
+def _first_day(now: dt.datetime, settings: Settings) -> dt.date:
+    """A first run's start: the history window back from today in New York, as bars are dated."""
+    return now.astimezone(NEW_YORK).date() - dt.timedelta(days=settings.history_days)
 
 
 def _bar_requests(emulator: Emulator, since: int) -> list:
@@ -366,7 +371,7 @@ def test_pages_across_symbols_load_every_bar_exactly_once(duckdb_settings, emula
     before = len(emulator.requests)
     report = extract_provider("alpaca", settings, now=now, assets=[*SYMBOLS, "NOPE"])
     assert report.ok and report.assets_ok == 3, report.summary_line()
-    days = _expected_days(now.date() - dt.timedelta(days=settings.history_days), now)
+    days = _expected_days(_first_day(now, settings), now)
     rows = _rows(settings)
     assert [(symbol, day) for symbol, day, *_ in rows] == [(s, d) for s in sorted(SYMBOLS) for d in days]
     calls = _bar_requests(emulator, before)
@@ -374,7 +379,7 @@ def test_pages_across_symbols_load_every_bar_exactly_once(duckdb_settings, emula
     first = calls[0].query
     assert first["symbols"] == "AAPL,IBM,MSFT,NOPE" and first["limit"] == "7"
     assert (first["timeframe"], first["adjustment"], first["feed"], first["sort"]) == ("1Day", "raw", "iex", "asc")
-    assert "end" not in first and first["start"] == (now.date() - dt.timedelta(days=settings.history_days)).isoformat()
+    assert "end" not in first and first["start"] == _first_day(now, settings).isoformat()
     [warning] = report.warnings
     assert "NOPE" in warning and "no bars" in warning and "AAPL" not in warning
     types = dict(
@@ -399,7 +404,7 @@ def test_a_second_run_refetches_only_each_symbols_lag_days(duckdb_settings, emul
     cursor = max(day for _, day, *_ in _rows(settings))
     lag_start = cursor - dt.timedelta(days=settings.lag_days - 1)
     lag_days = _expected_days(lag_start, now)
-    earliest = now.date() - dt.timedelta(days=settings.history_days)
+    earliest = _first_day(now, settings)
     full = _expected_days(earliest, now)
 
     before = len(emulator.requests)
@@ -440,12 +445,12 @@ def test_an_emulated_minute_limit_is_waited_out_page_by_page(duckdb_settings, mo
     monkeypatch.setattr(alpaca_source, "PAGE_LIMIT", 10)
     with Emulator(config=EmulatorConfig(per_minute={"alpaca": 1}, window_seconds=1)) as limited:
         settings = _alpaca(duckdb_settings, limited, history_days=20)
-        report = extract_provider("alpaca", settings, assets=["AAPL", "MSFT"])
+        now = dt.datetime.now(UTC)
+        report = extract_provider("alpaca", settings, now=now, assets=["AAPL", "MSFT"])
         throttled = limited.throttled.get("alpaca", 0)
     assert report.ok, report.summary_line()
-    assert throttled >= 1 and report.rows == len(_rows(settings)) == 2 * len(
-        _expected_days(dt.date.today() - dt.timedelta(days=20), dt.datetime.now(UTC))
-    )
+    days = _expected_days(_first_day(now, settings), now)
+    assert throttled >= 1 and report.rows == len(_rows(settings)) == 2 * len(days)
 
 
 def test_refused_keys_are_one_configuration_error_without_the_secret(duckdb_settings, emulator):

@@ -5,15 +5,18 @@ after-hours bars with it, a symbol whose bars do not validate fails alone, the j
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import pyarrow.parquet as pq
 
 from extract.alpaca import lake
-from extract.alpaca.intraday import backfill_lake
+from extract.alpaca.intraday import backfill_lake, refresh_lake
 from extract.backfill import Backfill
 from extract.emulator.server import Emulator, Fault
+from extract.pipeline import extract_provider
 from extract.settings import Settings
+from flows.runtime.warehouse import query
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 30, 22, tzinfo=UTC)
@@ -114,3 +117,18 @@ def test_a_symbol_with_a_malformed_bar_fails_alone_and_names_the_field(tmp_path)
         "alpaca asset 'MSFT': expected a number at 2026-11-02T14:30:00Z, got 'n/a' (field 'c')"
     )
     assert [row[0] for row in _lake(settings)] == ["AAPL"]
+
+
+def test_the_daily_bars_and_the_lake_start_on_the_same_new_york_day(tmp_path):
+    # 00:50Z on Tuesday 2026-12-08 is 19:50 on Monday the 7th in New York: the UTC date is a
+    # day ahead of the bars' dates. Five days back from New York's Monday is Wednesday the 2nd.
+    evening = dt.datetime(2026, 12, 8, 0, 50, tzinfo=UTC)
+    with Emulator() as emulator:
+        settings = replace(_settings(tmp_path, emulator), history_days=5)
+        assert extract_provider("alpaca", settings, now=evening, assets=["MSFT"]).ok
+        assert refresh_lake(["MSFT"], settings, "1Min", now=evening).report.assets_ok == 1
+        daily, *minutes = [r.query for r in emulator.requests if r.provider == "alpaca"]
+    assert (daily["timeframe"], daily["start"]) == ("1Day", "2026-12-02")
+    assert {(q["timeframe"], q["start"]) for q in minutes} == {("1Min", "2026-12-02T05:00:00Z")}
+    days = query(settings, "select min(bar_date) from raw.alpaca_daily_bars")[0][0]
+    assert days == min(row[5] for row in _lake(settings)).astimezone(lake.NEW_YORK).date() == dt.date(2026, 12, 2)
