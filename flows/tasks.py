@@ -7,6 +7,7 @@ import json
 
 from prefect import get_run_logger, runtime, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from extract.alpaca import alpaca_symbols
 from extract.alpaca.intraday import backfill_lake, refresh_lake
@@ -117,6 +118,9 @@ def lake_refresh(settings: Settings, timeframe: str) -> ProviderReport:
 
 @task(task_run_name="dbt-{label}", cache_policy=NO_CACHE)
 def dbt(command: list[str], settings: Settings, label: str, tests_decide: bool = False, manifest=None) -> DbtSummary:
+    """One dbt step on the run's parsed `manifest`, passed in `quote()`: Prefect otherwise walks
+    every object of a task's arguments looking for futures, and the manifest's thousands of
+    nodes and macros cost about a second of each step."""
     summary = invoke_dbt(command, settings, tests_decide=tests_decide, manifest=manifest)
     get_run_logger().info(summary.line())
     console.step(f"dbt {summary.short_line()}")
@@ -181,9 +185,8 @@ def run_transform(
     if not loaded or settings.destination == "spark":  # no source freshness on Spark (README, "Spark")
         return
     selected = [f"source:{name}" for name in loaded]
-    freshness = dbt(
-        ["source", "freshness", "--select", *selected], settings, "freshness", manifest=manifest, return_state=True
-    )
+    command = ["source", "freshness", "--select", *selected]
+    freshness = dbt(command, settings, "freshness", manifest=quote(manifest), return_state=True)
     if freshness.is_completed():
         summary.dbt.append(freshness.result())
     else:
@@ -199,7 +202,7 @@ def _build_test_publish(settings: Settings, summary: RunSummary, scope, manifest
         if command is None:
             continue
         command = [*command, *refresh] if label == "run" else command
-        state = dbt(command, settings, label, manifest=manifest, return_state=True)
+        state = dbt(command, settings, label, manifest=quote(manifest), return_state=True)
         if not state.is_completed():
             summary.errors.append(str(state.message))
             return False
@@ -208,7 +211,7 @@ def _build_test_publish(settings: Settings, summary: RunSummary, scope, manifest
     if test_args is None:
         tests = DbtSummary(command="test")
     else:
-        tested = dbt(test_args, settings, "test", tests_decide=True, manifest=manifest, return_state=True)
+        tested = dbt(test_args, settings, "test", tests_decide=True, manifest=quote(manifest), return_state=True)
         if not tested.is_completed():
             summary.errors.append(str(tested.message))
             return False
@@ -221,7 +224,7 @@ def _build_test_publish(settings: Settings, summary: RunSummary, scope, manifest
     if not verdict.publishes:
         return False
     publish = ["run-operation", "publish_marts", "--args", json.dumps({"quarantined": sorted(verdict.quarantined)})]
-    published = dbt(publish, settings, "publish", manifest=manifest, return_state=True)
+    published = dbt(publish, settings, "publish", manifest=quote(manifest), return_state=True)
     if not published.is_completed():
         summary.errors.append(str(published.message))
         return False
