@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from extract.calendars import DEFAULT_EXCHANGE, sessions
 
@@ -163,7 +164,10 @@ class SyntheticMarket:
         return self._fear_greed
 
     @staticmethod
+    @lru_cache(maxsize=256)
     def _generate_coin(profile: CoinProfile) -> CoinSeries:
+        """Deterministic per profile, so generated once per process: every emulator of the
+        process (each offline run starts one) answers from the same immutable series."""
         listed = dt.datetime.combine(max(profile.listed, CRYPTO_EPOCH.date()), dt.time(), UTC)
         first_hour = int((listed - CRYPTO_EPOCH).total_seconds() // 3600)
         hours = int((HORIZON - listed).total_seconds() // 3600)
@@ -180,7 +184,7 @@ class SyntheticMarket:
 
     @staticmethod
     def _generate_equity(profile: EquityProfile) -> list[EquitySession]:
-        return walk_equity(profile, sessions(profile.exchange, EQUITY_EPOCH, HORIZON.date(), weekdays_beyond=True))
+        return _walked_equity(profile)
 
     @staticmethod
     def _generate_fear_greed() -> list[tuple[dt.date, int]]:
@@ -193,6 +197,18 @@ class SyntheticMarket:
             value = min(100.0, max(0.0, value))
             series.append((FEAR_GREED_EPOCH + dt.timedelta(days=offset), round(value)))
         return series
+
+
+# Per process, as the coins' series; keyed by the profile's repr (its splits are a dict: unhashable).
+_WALKED: dict[str, list[EquitySession]] = {}
+
+
+def _walked_equity(profile: EquityProfile) -> list[EquitySession]:
+    key = repr(profile)
+    if key not in _WALKED:
+        days = sessions(profile.exchange, EQUITY_EPOCH, HORIZON.date(), weekdays_beyond=True)
+        _WALKED[key] = walk_equity(profile, days)
+    return _WALKED[key]
 
 
 def walk_equity(profile: EquityProfile, sessions: list[dt.date]) -> list[EquitySession]:
