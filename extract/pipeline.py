@@ -9,8 +9,9 @@ one backfill share one call budget, and a batch is sized from it (`backfill_batc
 Providers extract side by side (threads of one process, or Dask workers: `Coordination`): each
 run fetches, parses and normalizes on its own, and takes the warehouse's writer lock to touch
 the warehouse. DuckDB admits one writing process, so every access to it holds the lock; on
-Postgres only a load that creates tables or columns does (two creating the same one at once
-would fail), the others load in parallel.
+Postgres a load that creates tables or columns does (two creating the same one at once would
+fail), and so does a load that merges (its staging tables are shared: `merges`); appends load
+in parallel.
 """
 
 from __future__ import annotations
@@ -193,13 +194,22 @@ def changes_storage(pipeline: dlt.Pipeline) -> bool:
     return False
 
 
+def merges(source) -> bool:
+    """Whether a table of the source loads by merging. dlt's delete-insert copies the rows into
+    the staging dataset first (`raw_staging`, one table per raw table, emptied by each load),
+    so two loads merging into one table at once (a provider's batches on Dask) would each
+    empty the other's staged rows: one batch's rows would be lost without an error."""
+    tables = (resource.compute_table_schema() for resource in source.resources.selected.values())
+    return any(table.get("write_disposition") == "merge" for table in tables)
+
+
 def holding_warehouse(
-    settings: Settings, writer: Callable[[], AbstractContextManager], creates: bool = False
+    settings: Settings, writer: Callable[[], AbstractContextManager], exclusive: bool = False
 ) -> AbstractContextManager:
     """The writer lock where the warehouse needs it: for any access to DuckDB or to Spark's
-    files (dlt's filesystem destination keeps no transaction), for a change of tables
-    (`creates`) on Postgres."""
-    return writer() if settings.destination in ("duckdb", "spark") or creates else contextlib.nullcontext()
+    files (dlt's filesystem destination keeps no transaction); on Postgres for a load that
+    creates a table or a column, or merges (`exclusive`)."""
+    return writer() if settings.destination in ("duckdb", "spark") or exclusive else contextlib.nullcontext()
 
 
 def _run(
@@ -226,8 +236,8 @@ def _run(
     normalized = pipeline.normalize()
     counts = normalized.row_counts if normalized else {}
     report.rows += sum(n for table, n in counts.items() if not table.startswith("_dlt"))
-    creates = settings.destination == "postgres" and changes_storage(pipeline)
-    with holding_warehouse(settings, writer, creates):
+    exclusive = settings.destination == "postgres" and (merges(source) or changes_storage(pipeline))
+    with holding_warehouse(settings, writer, exclusive):
         pipeline.load()
 
 

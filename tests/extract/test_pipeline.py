@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import threading
 
+import dlt
 import pytest
 
 from extract.emulator.server import Fault
-from extract.pipeline import extract_provider, pipeline_for, provider_assets
+from extract.pipeline import Coordination, extract_provider, pipeline_for, provider_assets
 from extract.registry import PROVIDERS
 from flows.runtime.warehouse import query
 
@@ -184,3 +187,32 @@ def test_alpha_vantage_rows_and_cursors_do_not_depend_on_the_batch_size(duckdb_s
     assert query(one_by_one, bars) == query(duckdb_settings, bars)
     state = lambda s: pipeline_for("alpha_vantage", s).state["sources"]["alpha_vantage"]["resources"]  # noqa: E731
     assert state(one_by_one) == state(duckdb_settings)
+
+
+@pytest.mark.postgres
+def test_a_merging_load_into_postgres_takes_the_writer_lock(postgres_settings, monkeypatch):
+    """A merge stages its rows in `raw_staging`, which each load empties: two batches of one
+    provider merging at once (on Dask) would lose one's rows, so a merging load takes turns like
+    one that creates tables; each run's load here happens inside the writer lock."""
+    inside = threading.local()
+
+    @contextlib.contextmanager
+    def writer():
+        inside.held = True
+        try:
+            yield
+        finally:
+            inside.held = False
+
+    loads = []
+    original = dlt.Pipeline.load
+
+    def load(self, *args, **kwargs):
+        loads.append(getattr(inside, "held", False))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(dlt.Pipeline, "load", load)
+    coordination = Coordination(writer=writer)
+    assert extract_provider("fear_greed", postgres_settings, coordination=coordination).ok  # creates its table
+    assert extract_provider("fear_greed", postgres_settings, coordination=coordination).ok  # merges into it
+    assert loads == [True, True]
