@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from extract.calendars import DEFAULT_EXCHANGE, sessions
 
@@ -138,25 +138,19 @@ class SyntheticMarket:
     def __init__(self, coins=COINS, equities=EQUITIES):
         self.coins = {c.coin_id: c for c in coins}
         self.equities = {e.symbol: e for e in equities}
-        self._coin_series: dict[str, CoinSeries] = {}
-        self._equity_series: dict[str, list[EquitySession]] = {}
         self._fear_greed: list[tuple[dt.date, int]] = []
 
     def coin(self, coin_id: str) -> CoinSeries | None:
         profile = self.coins.get(coin_id)
         if profile is None:
             return None
-        if coin_id not in self._coin_series:
-            self._coin_series[coin_id] = self._generate_coin(profile)
-        return self._coin_series[coin_id]
+        return self._generate_coin(profile)
 
     def equity(self, symbol: str) -> list[EquitySession] | None:
         profile = self.equities.get(symbol)
         if profile is None:
             return None
-        if symbol not in self._equity_series:
-            self._equity_series[symbol] = self._generate_equity(profile)
-        return self._equity_series[symbol]
+        return _walked_equity(profile)
 
     def fear_greed(self) -> list[tuple[dt.date, int]]:
         if not self._fear_greed:
@@ -164,7 +158,7 @@ class SyntheticMarket:
         return self._fear_greed
 
     @staticmethod
-    @lru_cache(maxsize=256)
+    @cache
     def _generate_coin(profile: CoinProfile) -> CoinSeries:
         """Deterministic per profile, so generated once per process: every emulator of the
         process (each offline run starts one) answers from the same immutable series."""
@@ -181,10 +175,6 @@ class SyntheticMarket:
             prices.append(math.exp(log_price))
             volumes.append(profile.hourly_usd_volume * math.exp(0.35 * rng.gauss(0.0, 1.0)))
         return CoinSeries(profile, first_hour, prices, volumes)
-
-    @staticmethod
-    def _generate_equity(profile: EquityProfile) -> list[EquitySession]:
-        return _walked_equity(profile)
 
     @staticmethod
     def _generate_fear_greed() -> list[tuple[dt.date, int]]:

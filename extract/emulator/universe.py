@@ -43,6 +43,7 @@ class GeneratedMarket(SyntheticMarket):
 
     def __init__(self, equities, coins, days: int, now: dt.datetime) -> None:
         super().__init__(coins=coins, equities=equities)
+        self._equity_series: dict[str, list[EquitySession]] = {}
         self.days = days
         last = last_closed_session(DEFAULT_EXCHANGE, now)
         # ~252 sessions a year: 3,650 sessions need ~14.5 years of calendar.
